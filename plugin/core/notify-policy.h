@@ -1,0 +1,60 @@
+/* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
+#ifndef IDLE_NOTIFY_POLICY_H
+#define IDLE_NOTIFY_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Decides when an idling session syncs its mailbox.  The shell reports
+   change signals, timer expiry and the start and end of each sync; the
+   policy answers with what to do next.  Times are milliseconds on any
+   monotonic clock the caller owns. */
+
+enum idle_notify_action {
+	/* Nothing to do now; keep any timer that is armed. */
+	IDLE_NOTIFY_WAIT = 0,
+	/* Start a sync now (and drop any armed timer). */
+	IDLE_NOTIFY_SYNC_NOW,
+	/* (Re)arm the one timer to fire at *deadline_r. */
+	IDLE_NOTIFY_ARM_TIMER,
+};
+
+struct idle_notify_policy {
+	unsigned int delay_msecs;
+	unsigned int writer_wait_msecs;
+	uint64_t deadline;
+	bool syncing;
+	bool change_pending;
+	bool timer_armed;
+};
+
+/* delay_msecs: coalescing window after the first change (0 = leading
+   edge).  writer_wait_msecs: the longest wait for another process to
+   release its write lock before syncing regardless. */
+void idle_notify_policy_init(struct idle_notify_policy *policy,
+			     unsigned int delay_msecs,
+			     unsigned int writer_wait_msecs);
+
+/* Something in the mailbox changed.  writer_busy: another process is
+   still in the middle of its commit (its release will signal again). */
+enum idle_notify_action
+idle_notify_policy_change(struct idle_notify_policy *policy, uint64_t now,
+			  bool writer_busy, uint64_t *deadline_r);
+
+/* The armed timer fired. */
+enum idle_notify_action
+idle_notify_policy_timer(struct idle_notify_policy *policy, uint64_t now,
+			 uint64_t *deadline_r);
+
+/* The shell started a sync; any armed timer is to be dropped. */
+void idle_notify_policy_sync_started(struct idle_notify_policy *policy);
+
+/* The sync finished.  Changes signalled while it ran queue exactly one
+   follow-up sync. */
+enum idle_notify_action
+idle_notify_policy_sync_finished(struct idle_notify_policy *policy,
+				 uint64_t now, uint64_t *deadline_r);
+
+const char *idle_notify_action_name(enum idle_notify_action action);
+
+#endif

@@ -1,0 +1,409 @@
+/* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
+
+#include "imap-common.h"
+#include "istream.h"
+#include "ostream.h"
+#include "ioloop.h"
+#include "imap-commands.h"
+#include "imap-sync.h"
+#include "done-scanner.h"
+#include "notify-policy.h"
+#include "imap-idle-plugin.h"
+#include "idle-user.h"
+#include "idle-watch.h"
+#include "idle-keepalive.h"
+#include "idle-command.h"
+
+#include <time.h>
+
+/* The command's life: "+ idling", then syncs driven by notify-policy, each
+   one written out through Dovecot's imap_sync_*() exactly as the built-in
+   IDLE does; the client's lines are classified by done-scanner as they
+   arrive.  DONE starts one last sync, so a change that committed before
+   DONE is reported before the tagged OK.  At most one sync runs; client
+   input is left unread while a sync is writing, so DONE always comes
+   after the output of the sync that was running when it arrived.
+
+   Who frees the command: when the core called us (cmd->func), returning
+   TRUE lets the core free it; when an io or timeout of ours ends the
+   command, idle_command_end_from_callback() frees it and lets the core go
+   on with pipelined input. */
+
+struct idle_command {
+	struct client *client;
+	struct client_command_context *cmd;
+	const struct idle_settings *set;
+	struct event *event;
+
+	struct idle_done_scanner scanner;
+	struct idle_notify_policy policy;
+	struct idle_watch *watch;
+	struct idle_keepalive *keepalive;
+	struct imap_sync_context *sync_ctx;
+	struct timeout *to_policy;
+
+	/* the line that ends IDLE, once seen */
+	enum idle_done_verdict ending;
+	unsigned int syncs;
+
+	bool manual_cork:1;
+	bool final_sync_started:1;
+	bool sync_failed:1;
+};
+
+static bool idle_command_continue(struct client_command_context *cmd);
+
+static uint64_t monotonic_msecs(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		i_fatal("clock_gettime(CLOCK_MONOTONIC) failed: %m");
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *idle_tagline(struct idle_command *ctx)
+{
+	switch (ctx->ending) {
+	case IDLE_DONE_DONE:
+		return "OK Idle completed.";
+	case IDLE_DONE_TOO_LONG:
+		return t_strdup_printf("BAD Expected DONE, got a line longer "
+			"than %zu bytes.", ctx->scanner.max_line_len);
+	case IDLE_DONE_OTHER_LINE:
+	case IDLE_DONE_NEED_MORE:
+		break;
+	}
+	return "BAD Expected DONE.";
+}
+
+/* Stops everything and sends the tagged reply (suppressed by the core on
+   cancel or a closed stream). */
+static void idle_finish(struct idle_command *ctx, const char *tagline)
+{
+	struct client *client = ctx->client;
+	bool was_corked = o_stream_is_corked(client->output);
+
+	timeout_remove(&ctx->to_policy);
+	idle_keepalive_stop(&ctx->keepalive);
+	if (ctx->sync_ctx != NULL) {
+		/* only on connection failures */
+		(void)imap_sync_deinit(ctx->sync_ctx, ctx->cmd);
+		ctx->sync_ctx = NULL;
+	}
+	o_stream_cork(client->output);
+	io_remove(&client->io);
+	idle_watch_stop(&ctx->watch);
+	client_send_tagline(ctx->cmd, tagline);
+	if (!was_corked)
+		o_stream_uncork(client->output);
+
+	e_debug(event_create_passthrough(ctx->event)->
+		set_name("imap_idle_finished")->
+		add_str("reply", tagline)->
+		add_int("syncs", ctx->syncs)->event(),
+		"IDLE finished after %u syncs: %s", ctx->syncs, tagline);
+	event_unref(&ctx->event);
+}
+
+/* For io and timeout callbacks: a command that ended outside cmd->func is
+   freed here; then the core handles what the client pipelined, or destroys
+   a disconnected client (which cancels a command still running). */
+static void idle_command_end_from_callback(struct idle_command *ctx,
+					   bool finished)
+{
+	struct client *client = ctx->client;
+	struct client_command_context *cmd = ctx->cmd;
+
+	if (finished)
+		client_command_free(&cmd);
+	if (finished || client->disconnected)
+		client_continue_pending_input(client);
+}
+
+static bool idle_sync_start(struct idle_command *ctx)
+{
+	struct client *client = ctx->client;
+
+	idle_notify_policy_sync_started(&ctx->policy);
+	timeout_remove(&ctx->to_policy);
+	idle_watch_sync_starting(ctx->watch);
+	ctx->syncs++;
+	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, 0);
+	return idle_command_continue(ctx->cmd);
+}
+
+static void idle_policy_timeout(struct idle_command *ctx);
+
+/* Carries out what the policy said.  Returns TRUE if the command
+   finished (only possible for SYNC_NOW). */
+static bool idle_apply(struct idle_command *ctx,
+		       enum idle_notify_action action, uint64_t deadline)
+{
+	uint64_t now;
+
+	switch (action) {
+	case IDLE_NOTIFY_WAIT:
+		break;
+	case IDLE_NOTIFY_SYNC_NOW:
+		return idle_sync_start(ctx);
+	case IDLE_NOTIFY_ARM_TIMER:
+		now = monotonic_msecs();
+		timeout_remove(&ctx->to_policy);
+		ctx->to_policy = timeout_add_short(
+			deadline > now ? (unsigned int)(deadline - now) : 0,
+			idle_policy_timeout, ctx);
+		break;
+	}
+	return FALSE;
+}
+
+/* For callbacks: a sync started there runs with manual corking, as the
+   core corks only around its own io handlers. */
+static void idle_apply_from_callback(struct idle_command *ctx,
+				     enum idle_notify_action action,
+				     uint64_t deadline)
+{
+	bool finished;
+
+	if (action == IDLE_NOTIFY_SYNC_NOW)
+		ctx->manual_cork = TRUE;
+	finished = idle_apply(ctx, action, deadline);
+	if (action == IDLE_NOTIFY_SYNC_NOW)
+		idle_command_end_from_callback(ctx, finished);
+}
+
+static void idle_policy_timeout(struct idle_command *ctx)
+{
+	enum idle_notify_action action;
+	uint64_t deadline = 0;
+
+	timeout_remove(&ctx->to_policy);
+	action = idle_notify_policy_timer(&ctx->policy, monotonic_msecs(),
+					  &deadline);
+	idle_apply_from_callback(ctx, action, deadline);
+}
+
+static void idle_changed(bool writer_busy, void *context)
+{
+	struct idle_command *ctx = context;
+	enum idle_notify_action action;
+	uint64_t deadline = 0;
+
+	if (ctx->ending != IDLE_DONE_NEED_MORE)
+		return;
+	action = idle_notify_policy_change(&ctx->policy, monotonic_msecs(),
+					   writer_busy, &deadline);
+	idle_apply_from_callback(ctx, action, deadline);
+}
+
+/* Called with the ending line seen.  Returns TRUE if the command
+   finished now, FALSE if the final sync is still writing. */
+static bool idle_end(struct idle_command *ctx)
+{
+	if (ctx->ending == IDLE_DONE_DONE && ctx->set->done_sync &&
+	    ctx->client->mailbox != NULL && ctx->watch != NULL &&
+	    !ctx->sync_failed && !ctx->final_sync_started) {
+		ctx->final_sync_started = TRUE;
+		return idle_sync_start(ctx);
+	}
+	idle_finish(ctx, idle_tagline(ctx));
+	return TRUE;
+}
+
+/* Scans what the client sent.  Returns TRUE if the command finished. */
+static bool idle_handle_input(struct idle_command *ctx)
+{
+	struct istream *input = ctx->client->input;
+	const unsigned char *data;
+	size_t size, consumed;
+	enum idle_done_verdict verdict;
+
+	do {
+		data = i_stream_get_data(input, &size);
+		if (size == 0)
+			return FALSE;
+		verdict = idle_done_scanner_feed(&ctx->scanner, data, size,
+						 &consumed);
+		i_stream_skip(input, consumed);
+	} while (verdict == IDLE_DONE_NEED_MORE);
+
+	ctx->ending = verdict;
+	io_remove(&ctx->client->io);
+	return idle_end(ctx);
+}
+
+/* Returns TRUE if the command finished. */
+static bool idle_input_more(struct idle_command *ctx)
+{
+	struct client *client = ctx->client;
+
+	client->last_input = ioloop_time;
+	timeout_reset(client->to_idle);
+
+	if (i_stream_read(client->input) == -1) {
+		/* destroying the client cancels the command */
+		client_disconnect(client, NULL);
+		return FALSE;
+	}
+	if (ctx->sync_ctx != NULL) {
+		/* a sync is writing: read on once it is out, so that DONE
+		   can't overtake changes already being sent */
+		io_remove(&client->io);
+		return FALSE;
+	}
+	return idle_handle_input(ctx);
+}
+
+static void idle_input(struct idle_command *ctx)
+{
+	struct ostream *output = ctx->client->output;
+	bool finished;
+
+	/* the scanner consumes as it goes, so the input buffer (sized by
+	   imap_max_line_length) never fills and read never returns -2 */
+	o_stream_ref(output);
+	o_stream_cork(output);
+	finished = idle_input_more(ctx);
+	o_stream_uncork(output);
+	o_stream_unref(&output);
+	idle_command_end_from_callback(ctx, finished);
+}
+
+/* Finishes a sync that imap_sync_more() completed. */
+static enum idle_notify_action
+idle_sync_done(struct idle_command *ctx, uint64_t *deadline_r)
+{
+	struct client *client = ctx->client;
+
+	if (imap_sync_deinit(ctx->sync_ctx, ctx->cmd) < 0) {
+		client_send_untagged_storage_error(client,
+			mailbox_get_storage(client->mailbox));
+		ctx->sync_failed = TRUE;
+	} else {
+		idle_watch_synced(ctx->watch);
+	}
+	ctx->sync_ctx = NULL;
+	return idle_notify_policy_sync_finished(&ctx->policy,
+						monotonic_msecs(), deadline_r);
+}
+
+static bool idle_command_continue(struct client_command_context *cmd)
+{
+	struct idle_command *ctx = cmd->context;
+	struct client *client = ctx->client;
+	enum idle_notify_action action = IDLE_NOTIFY_WAIT;
+	uint64_t deadline = 0;
+	bool manual_cork = ctx->manual_cork;
+
+	if (cmd->cancel) {
+		idle_finish(ctx, "NO IDLE cancelled.");
+		return TRUE;
+	}
+	ctx->manual_cork = FALSE;
+	if (manual_cork)
+		o_stream_cork(client->output);
+
+	if (ctx->sync_ctx != NULL) {
+		if (imap_sync_more(ctx->sync_ctx) == 0) {
+			/* output buffer full: the core resumes us */
+			if (manual_cork)
+				o_stream_uncork(client->output);
+			cmd->state = CLIENT_COMMAND_STATE_WAIT_OUTPUT;
+			return FALSE;
+		}
+		action = idle_sync_done(ctx, &deadline);
+	}
+	if (manual_cork)
+		o_stream_uncork(client->output);
+
+	if (client->output->closed) {
+		idle_finish(ctx, "NO Connection closed.");
+		return TRUE;
+	}
+	if (ctx->sync_failed) {
+		/* the untagged NO says what went wrong */
+		if (ctx->ending == IDLE_DONE_NEED_MORE)
+			ctx->ending = IDLE_DONE_DONE;
+		idle_finish(ctx, ctx->ending == IDLE_DONE_DONE ?
+			    "NO IDLE ended: the mailbox could not be synced." :
+			    idle_tagline(ctx));
+		return TRUE;
+	}
+	if (ctx->ending != IDLE_DONE_NEED_MORE)
+		return idle_end(ctx);
+	if (action == IDLE_NOTIFY_SYNC_NOW) {
+		/* changes arrived during the sync: one follow-up */
+		ctx->manual_cork = manual_cork;
+		return idle_sync_start(ctx);
+	}
+	(void)idle_apply(ctx, action, deadline);
+
+	cmd->state = CLIENT_COMMAND_STATE_WAIT_INPUT;
+	if (client->io == NULL) {
+		/* input may be pending; it can't be read safely from here */
+		client->io = io_add_istream(client->input, idle_input, ctx);
+		i_stream_set_input_pending(client->input, TRUE);
+	}
+	return FALSE;
+}
+
+bool imap_idle_cmd_idle(struct client_command_context *cmd)
+{
+	struct client *client = cmd->client;
+	const struct idle_settings *set = imap_idle_user_settings(client->user);
+	struct idle_command *ctx;
+
+	if (set == NULL) {
+		/* not loaded for this user: the built-in serves them */
+		return cmd_idle(cmd);
+	}
+
+	ctx = p_new(cmd->pool, struct idle_command, 1);
+	ctx->cmd = cmd;
+	ctx->client = client;
+	ctx->set = set;
+	ctx->event = event_create(cmd->event);
+	event_add_category(ctx->event, &event_category_imap_idle);
+	event_set_append_log_prefix(ctx->event, "imap-idle: ");
+	ctx->ending = IDLE_DONE_NEED_MORE;
+	idle_done_scanner_init(&ctx->scanner, client->input_skip_line,
+			       client->set->imap_max_line_length);
+	client->input_skip_line = FALSE;
+	idle_notify_policy_init(&ctx->policy, set->notify_delay_msecs,
+				set->writer_wait_msecs);
+	ctx->keepalive = idle_keepalive_start(client);
+
+	if (client->mailbox != NULL) {
+		ctx->watch = idle_watch_start(client->mailbox, set, ctx->event,
+					      idle_changed, ctx);
+	}
+	if (!client->state_import_idle_continue)
+		client_send_line(client, "+ idling");
+	else {
+		/* resumed after hibernation: the client has its "+" */
+		client->state_import_idle_continue = FALSE;
+	}
+	e_debug(event_create_passthrough(ctx->event)->
+		set_name("imap_idle_started")->
+		add_str("mailbox", client->mailbox == NULL ? "" :
+			mailbox_get_vname(client->mailbox))->
+		add_str("watch", ctx->watch == NULL ? "none" :
+			idle_watch_is_polling(ctx->watch) ? "poll" :
+			"notify")->event(),
+		"IDLE started");
+
+	io_remove(&client->io);
+	client->io = io_add_istream(client->input, idle_input, ctx);
+	cmd->func = idle_command_continue;
+	cmd->context = ctx;
+
+	/* changes that came before the watch existed */
+	if (client->mailbox != NULL) {
+		if (idle_sync_start(ctx))
+			return TRUE;
+		if (ctx->sync_ctx != NULL)
+			return FALSE;
+	}
+	return idle_handle_input(ctx);
+}

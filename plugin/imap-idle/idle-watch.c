@@ -1,0 +1,399 @@
+/* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
+
+#include "imap-common.h"
+#include "array.h"
+#include "ioloop.h"
+#include "mail-storage-private.h"
+#include "mail-index-private.h"
+#include "mail-index-view-private.h"
+#include "mail-transaction-log-private.h"
+#include "idle-settings.h"
+#include "idle-watch.h"
+
+#include <sys/stat.h>
+
+/* Three change sources feed one callback:
+   1. Dovecot's own watch (mailbox_notify_changes()): kept because
+      hibernation extracts it and it is Dovecot's fallback for changes no
+      Dovecot process wrote (an external MDA into maildir new/).  It fires
+      500 ms late, so its signal is always taken at face value.
+   2. A watch on the mailbox's index and control directories, which every
+      Dovecot writer touches when it commits (dovecot.index.log, and for
+      maildir the dovecot-uidlist.lock rename that ends a delivery).  These
+      are other paths than Dovecot's own watch, so neither shadows the
+      other, and they use the ioloop's one inotify instance, so an idling
+      process needs no more instances than stock.  One inotify watch per
+      directory serves every client of the process (the kernel hands out
+      one wd per path and instance, and the ioloop calls only the first io
+      of a wd), fanned out here to each subscriber.
+   3. A poll timer at imap_idle_poll_interval, used instead of 2 when the
+      ioloop can't watch (inotify limits hit, or imap_idle_watch = poll).
+   Signals from 2 and 3 are filtered: the mailbox changed only if its
+   transaction log grew past the position this client's view last synced
+   to (or, for maildir when polling, new/ or cur/ changed).  That drops the
+   events of this client's own writes without a race: the position comes
+   from the view, so a commit that lands during a sync is still newer. */
+
+struct idle_dir_watch {
+	char *path;
+	struct io *io;
+	ARRAY(struct idle_watch *) subscribers;
+};
+
+struct idle_watch {
+	struct mailbox *box;
+	struct event *event;
+	idle_watch_callback_t *callback;
+	void *context;
+
+	/* maildir only: exists while a writer is inside its commit */
+	char *uidlist_lock_path;
+	char *new_path, *cur_path;
+
+	struct idle_dir_watch *dirs[2];
+	unsigned int dir_count;
+	struct timeout *to_poll;
+
+	/* what the last sync saw */
+	ino_t log_ino;
+	uoff_t log_offset;
+	bool log_position_known;
+	struct timespec new_mtime, cur_mtime;
+
+	bool polling;
+};
+
+#define FORCED_POLL_REASON "imap_idle_force_poll = yes"
+
+static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
+static bool poll_warning_logged = FALSE;
+
+static bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static bool log_grew(struct idle_watch *watch)
+{
+	struct stat st;
+
+	if (!watch->log_position_known)
+		return TRUE;
+	if (stat(watch->box->index->log->filepath, &st) < 0)
+		return TRUE;
+	return st.st_ino != watch->log_ino ||
+		(uoff_t)st.st_size > watch->log_offset;
+}
+
+static void dir_mtime(const char *path, struct timespec *mtime_r)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) < 0)
+		i_zero(mtime_r);
+	else
+		*mtime_r = st.st_mtim;
+}
+
+static bool timespec_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static bool maildir_dirs_changed(struct idle_watch *watch)
+{
+	struct timespec new_mtime, cur_mtime;
+
+	if (watch->new_path == NULL)
+		return FALSE;
+	dir_mtime(watch->new_path, &new_mtime);
+	dir_mtime(watch->cur_path, &cur_mtime);
+	return !timespec_equal(&new_mtime, &watch->new_mtime) ||
+		!timespec_equal(&cur_mtime, &watch->cur_mtime);
+}
+
+static void watch_check(struct idle_watch *watch, bool include_dirs)
+{
+	bool writer_busy = watch->uidlist_lock_path != NULL &&
+		path_exists(watch->uidlist_lock_path);
+
+	if (writer_busy || log_grew(watch) ||
+	    (include_dirs && maildir_dirs_changed(watch)))
+		watch->callback(writer_busy, watch->context);
+}
+
+/* --- 2. shared directory watches ---------------------------------------- */
+
+static bool dir_watch_has(struct idle_dir_watch *dir, struct idle_watch *watch)
+{
+	struct idle_watch *const *w;
+
+	array_foreach(&dir->subscribers, w) {
+		if (*w == watch)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void dir_watch_event(struct idle_dir_watch *dir)
+{
+	ARRAY(struct idle_watch *) snapshot;
+	struct idle_watch *const *w;
+
+	/* a callback may stop watches (its client may finish or be
+	   destroyed), so walk a copy and skip the ones gone since */
+	t_array_init(&snapshot, array_count(&dir->subscribers));
+	array_append_array(&snapshot, &dir->subscribers);
+	array_foreach(&snapshot, w) {
+		if (dir_watch_has(dir, *w))
+			watch_check(*w, FALSE);
+	}
+}
+
+static void dir_watch_input(struct idle_dir_watch *dir)
+{
+	T_BEGIN {
+		dir_watch_event(dir);
+	} T_END;
+}
+
+static struct idle_dir_watch *dir_watch_find(const char *path)
+{
+	struct idle_dir_watch *const *d;
+
+	if (!array_is_created(&dir_watches))
+		return NULL;
+	array_foreach(&dir_watches, d) {
+		if (strcmp((*d)->path, path) == 0)
+			return *d;
+	}
+	return NULL;
+}
+
+static void dir_watch_free(struct idle_dir_watch *dir)
+{
+	io_remove(&dir->io);
+	array_free(&dir->subscribers);
+	i_free(dir->path);
+	i_free(dir);
+}
+
+/* Returns FALSE if the ioloop can't watch path. */
+static bool dir_watch_subscribe(struct idle_watch *watch, const char *path)
+{
+	struct idle_dir_watch *dir = dir_watch_find(path);
+
+	if (dir == NULL) {
+		dir = i_new(struct idle_dir_watch, 1);
+		if (io_add_notify(path, dir_watch_input, dir, &dir->io) !=
+		    IO_NOTIFY_ADDED) {
+			i_free(dir);
+			return FALSE;
+		}
+		dir->path = i_strdup(path);
+		i_array_init(&dir->subscribers, 4);
+		if (!array_is_created(&dir_watches))
+			i_array_init(&dir_watches, 16);
+		array_push_back(&dir_watches, &dir);
+	}
+	array_push_back(&dir->subscribers, &watch);
+	watch->dirs[watch->dir_count++] = dir;
+	return TRUE;
+}
+
+static void dir_watch_unsubscribe(struct idle_watch *watch,
+				  struct idle_dir_watch *dir)
+{
+	struct idle_dir_watch *const *d;
+	struct idle_watch *const *w;
+
+	array_foreach(&dir->subscribers, w) {
+		if (*w == watch) {
+			array_delete(&dir->subscribers,
+				     array_foreach_idx(&dir->subscribers, w), 1);
+			break;
+		}
+	}
+	if (array_count(&dir->subscribers) > 0)
+		return;
+	array_foreach(&dir_watches, d) {
+		if (*d == dir) {
+			array_delete(&dir_watches,
+				     array_foreach_idx(&dir_watches, d), 1);
+			break;
+		}
+	}
+	dir_watch_free(dir);
+}
+
+/* --- 1. Dovecot's own watch, 3. polling ---------------------------------- */
+
+static void dovecot_notify_callback(struct mailbox *box ATTR_UNUSED,
+				    struct idle_watch *watch)
+{
+	watch->callback(FALSE, watch->context);
+}
+
+static void poll_timeout(struct idle_watch *watch)
+{
+	watch_check(watch, TRUE);
+}
+
+static void log_poll_fallback(struct idle_watch *watch, const char *why)
+{
+	e_debug(event_create_passthrough(watch->event)->
+		set_name("imap_idle_poll_fallback")->
+		add_str("reason", why)->event(),
+		"Polling the mailbox for changes: %s", why);
+	if (poll_warning_logged || strcmp(why, FORCED_POLL_REASON) == 0)
+		return;
+	poll_warning_logged = TRUE;
+	e_warning(watch->event,
+		  "Filesystem notifications are unavailable (%s), so idling "
+		  "clients of this process learn of changes by polling every "
+		  "imap_idle_poll_interval. Fix: raise the inotify limits, "
+		  "e.g. sysctl -w fs.inotify.max_user_instances=8192 "
+		  "fs.inotify.max_user_watches=1048576 (the instance limit "
+		  "must exceed the number of imap processes per mail uid)",
+		  why);
+}
+
+static void watch_start_polling(struct idle_watch *watch,
+				const struct idle_settings *set,
+				const char *why)
+{
+	watch->polling = TRUE;
+	watch->to_poll = timeout_add(set->poll_interval_msecs,
+				     poll_timeout, watch);
+	log_poll_fallback(watch, why);
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+static void watch_add_dir(struct idle_watch *watch,
+			  enum mailbox_list_path_type type, bool *failed)
+{
+	const char *path;
+	unsigned int i;
+
+	if (*failed || mailbox_get_path_to(watch->box, type, &path) <= 0)
+		return;
+	for (i = 0; i < watch->dir_count; i++) {
+		if (strcmp(watch->dirs[i]->path, path) == 0)
+			return;
+	}
+	if (!dir_watch_subscribe(watch, path))
+		*failed = TRUE;
+}
+
+struct idle_watch *
+idle_watch_start(struct mailbox *box, const struct idle_settings *set,
+		 struct event *event, idle_watch_callback_t *callback,
+		 void *context)
+{
+	struct idle_watch *watch;
+	const char *control_dir;
+	bool failed = FALSE;
+
+	watch = i_new(struct idle_watch, 1);
+	watch->box = box;
+	watch->event = event;
+	watch->callback = callback;
+	watch->context = context;
+
+	if (strcmp(box->storage->name, "maildir") == 0) {
+		const char *box_path = mailbox_get_path(box);
+
+		watch->new_path = i_strconcat(box_path, "/new", NULL);
+		watch->cur_path = i_strconcat(box_path, "/cur", NULL);
+		if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
+					&control_dir) > 0) {
+			watch->uidlist_lock_path = i_strconcat(control_dir,
+				"/dovecot-uidlist.lock", NULL);
+		}
+	}
+	idle_watch_synced(watch);
+
+	mailbox_notify_changes(box, dovecot_notify_callback, watch);
+
+	if (set->force_poll) {
+		watch_start_polling(watch, set, FORCED_POLL_REASON);
+		return watch;
+	}
+	watch_add_dir(watch, MAILBOX_LIST_PATH_TYPE_INDEX, &failed);
+	watch_add_dir(watch, MAILBOX_LIST_PATH_TYPE_CONTROL, &failed);
+	if (failed || watch->dir_count == 0) {
+		while (watch->dir_count > 0) {
+			dir_watch_unsubscribe(watch,
+				watch->dirs[--watch->dir_count]);
+		}
+		watch_start_polling(watch, set,
+			"inotify instance or watch limit reached, or the "
+			"filesystem has no notifications");
+	}
+	return watch;
+}
+
+void idle_watch_stop(struct idle_watch **_watch)
+{
+	struct idle_watch *watch = *_watch;
+
+	if (watch == NULL)
+		return;
+	*_watch = NULL;
+
+	while (watch->dir_count > 0)
+		dir_watch_unsubscribe(watch, watch->dirs[--watch->dir_count]);
+	timeout_remove(&watch->to_poll);
+	mailbox_notify_changes_stop(watch->box);
+	i_free(watch->uidlist_lock_path);
+	i_free(watch->new_path);
+	i_free(watch->cur_path);
+	i_free(watch);
+}
+
+void idle_watch_sync_starting(struct idle_watch *watch)
+{
+	/* taken before the sync so that a delivery into new/ during the sync
+	   still differs afterwards; the sync's own moves cost one more
+	   (empty) sync on the poll path only */
+	dir_mtime(watch->new_path, &watch->new_mtime);
+	dir_mtime(watch->cur_path, &watch->cur_mtime);
+}
+
+void idle_watch_synced(struct idle_watch *watch)
+{
+	struct mail_transaction_log_file *head;
+	struct mail_index_view *view = watch->box->view;
+
+	watch->log_position_known = FALSE;
+	if (view == NULL || watch->box->index == NULL ||
+	    watch->box->index->log == NULL)
+		return;
+	head = watch->box->index->log->head;
+	if (head == NULL || head->fd == -1 ||
+	    head->hdr.file_seq != view->log_file_head_seq)
+		return;
+	watch->log_ino = head->st_ino;
+	watch->log_offset = view->log_file_head_offset;
+	watch->log_position_known = TRUE;
+}
+
+bool idle_watch_is_polling(const struct idle_watch *watch)
+{
+	return watch->polling;
+}
+
+void idle_watch_deinit(void)
+{
+	struct idle_dir_watch *const *d;
+
+	if (!array_is_created(&dir_watches))
+		return;
+	/* clients are gone by now; anything left is a leak we clean up */
+	array_foreach(&dir_watches, d)
+		dir_watch_free(*d);
+	array_free(&dir_watches);
+}

@@ -1,0 +1,381 @@
+# Copyright (c) 2026 dovecot-imap-idle authors; MIT licence.
+"""A throwaway Dovecot started from Debian's binaries for tests, the demo and
+the benchmark: its own base_dir, config and mail store in a temp dir, IMAP and
+LMTP on 127.0.0.1 at free ports, the freshly built imap_idle plugin loaded from
+the build tree when asked for.  Everything it starts is stopped by pid and the
+temp dir is removed on exit, also when the caller fails."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+DOVECOT = "/usr/sbin/dovecot"
+DOVEADM = "/usr/bin/doveadm"
+DOVECOT_LDA = "/usr/lib/dovecot/dovecot-lda"
+SYSTEM_MODULEDIR = "/usr/lib/dovecot/modules"
+MAIL_UID = 12345
+PASSWORD = "pass"
+
+TOP_BUILDDIR = os.environ.get(
+    "IMAP_IDLE_BUILDDIR",
+    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+PLUGIN_SO = os.path.join(TOP_BUILDDIR, "plugin", ".libs",
+                         "lib20_imap_idle_plugin.so")
+
+MAIL_LOCATIONS = {
+    "maildir": "maildir:~/Maildir",
+    "sdbox": "sdbox:~/sdbox",
+    "mdbox": "mdbox:~/mdbox",
+}
+
+
+class DovecotError(RuntimeError):
+    pass
+
+
+def _raise_exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _exit_cleanly_on_signals():
+    """A SIGTERM or SIGHUP to the test or demo unwinds through the `with`
+    blocks, so Dovecot is stopped and the temp dir removed then too."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            try:
+                signal.signal(sig, _raise_exit)
+            except ValueError:      # not the main thread
+                pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _plugin_module_dir(tmp):
+    """Dovecot's own modules plus ours, so a config may still name any of
+    Debian's plugins next to imap_idle."""
+    if not os.path.exists(PLUGIN_SO):
+        raise DovecotError("plugin not built: %s is missing (run make)"
+                           % PLUGIN_SO)
+    moddir = os.path.join(tmp, "modules")
+    os.mkdir(moddir)
+    for name in os.listdir(SYSTEM_MODULEDIR):
+        src = os.path.join(SYSTEM_MODULEDIR, name)
+        if os.path.isfile(src):
+            os.symlink(src, os.path.join(moddir, name))
+    os.symlink(PLUGIN_SO, os.path.join(moddir, os.path.basename(PLUGIN_SO)))
+    return moddir
+
+
+class DovecotInstance:
+    """with DovecotInstance(plugin=True, users=3) as dc: ...
+
+    users: a count (user1..userN) or a list of names.
+    settings: plugin {} key/values.  userdb_extra: {user: "field=value ..."}
+    for per-user overrides (e.g. "plugin/imap_idle_notify_delay=5ms").
+    extra_conf: text appended to dovecot.conf (may override earlier blocks).
+    service_imap: extra lines inside `service imap {}`.
+    """
+
+    def __init__(self, plugin=True, users=1, mail_format="maildir",
+                 settings=None, userdb_extra=None, extra_conf="",
+                 service_imap="", imap_mail_plugins=None, start=True):
+        self.plugin = plugin
+        if isinstance(users, int):
+            users = ["user%d" % i for i in range(1, users + 1)]
+        self.users = list(users)
+        self.mail_format = mail_format
+        self.settings = dict(settings or {})
+        self.userdb_extra = dict(userdb_extra or {})
+        self.extra_conf = extra_conf
+        self.service_imap = service_imap
+        self.imap_mail_plugins = imap_mail_plugins
+        self.password = PASSWORD
+        self.host = "127.0.0.1"
+        self.tmp = None
+        self.proc = None
+        self.master_pid = None
+        if start:
+            self.start()
+
+    # -- lifecycle -----------------------------------------------------
+    def start(self):
+        _exit_cleanly_on_signals()
+        self.tmp = tempfile.mkdtemp(prefix="imap-idle-dc-")
+        # Dovecot's auth and mail processes drop privileges and must reach
+        # the passwd file and the homes below this dir.
+        os.chmod(self.tmp, 0o755)
+        try:
+            self._write_config()
+            self._launch()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _write_config(self):
+        t = self.tmp
+        for d in ("base", "state", "home"):
+            os.mkdir(os.path.join(t, d))
+        with open(os.path.join(t, "passwd"), "w") as f:
+            for u in self.users:
+                home = os.path.join(t, "home", u)
+                os.mkdir(home)
+                os.chown(home, MAIL_UID, MAIL_UID)
+                f.write("%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
+                    u, PASSWORD, MAIL_UID, MAIL_UID, home,
+                    self.userdb_extra.get(u, "")))
+        os.chown(os.path.join(t, "home"), MAIL_UID, MAIL_UID)
+        self.imap_port = free_port()
+        self.lmtp_port = free_port()
+        self.log_path = os.path.join(t, "dovecot.log")
+        plugins = self.imap_mail_plugins
+        if plugins is None:
+            plugins = "$mail_plugins imap_idle" if self.plugin else \
+                "$mail_plugins"
+        moddir = _plugin_module_dir(t) if self.plugin else SYSTEM_MODULEDIR
+        plugin_block = "".join("  %s = %s\n" % kv
+                               for kv in self.settings.items())
+        self.conf_path = os.path.join(t, "dovecot.conf")
+        with open(self.conf_path, "w") as f:
+            f.write(CONFIG_TEMPLATE.format(
+                tmp=t, imap_port=self.imap_port, lmtp_port=self.lmtp_port,
+                mail_location=MAIL_LOCATIONS[self.mail_format],
+                moddir=moddir, imap_mail_plugins=plugins,
+                plugin_block=plugin_block, service_imap=self.service_imap,
+                extra_conf=self.extra_conf))
+
+    def _launch(self):
+        self.proc = subprocess.Popen(
+            [DOVECOT, "-F", "-c", self.conf_path],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
+        self.master_pid = self.proc.pid
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode(errors="replace")
+                raise DovecotError("dovecot exited with %s:\n%s\n%s" % (
+                    self.proc.returncode, out, self.log_text()))
+            if self._listening(self.imap_port) and \
+                    self._listening(self.lmtp_port):
+                return
+            time.sleep(0.02)
+        raise DovecotError("dovecot did not listen within 20 s:\n%s"
+                           % self.log_text())
+
+    def _listening(self, port):
+        try:
+            with socket.create_connection((self.host, port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._kill_descendants()
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+    def _kill_descendants(self):
+        for pid in self.descendant_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- inspection ----------------------------------------------------
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except (OSError, TypeError, AttributeError):
+            return ""
+
+    def descendant_pids(self):
+        """The master and all its descendants, from /proc."""
+        if self.master_pid is None:
+            return []
+        children = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+        out, todo = [], [self.master_pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    def mail_home(self, user):
+        return os.path.join(self.tmp, "home", user)
+
+    # -- mail ----------------------------------------------------------
+    def doveadm(self, *args, input_bytes=None, check=True):
+        r = subprocess.run([DOVEADM, "-c", self.conf_path] + list(args),
+                           input=input_bytes, capture_output=True,
+                           timeout=60)
+        if check and r.returncode != 0:
+            raise DovecotError("doveadm %s failed (%d): %s" % (
+                " ".join(args), r.returncode,
+                r.stderr.decode(errors="replace")))
+        return r.stdout.decode(errors="replace")
+
+    def deliver_lda(self, user, message):
+        r = subprocess.run([DOVECOT_LDA, "-c", self.conf_path, "-d", user],
+                           input=message, capture_output=True, timeout=60)
+        if r.returncode != 0:
+            raise DovecotError("dovecot-lda failed (%d): %s" % (
+                r.returncode, r.stderr.decode(errors="replace")))
+
+    def deliver_lmtp(self, user, message, lmtp=None):
+        """Deliver one message through Dovecot's LMTP; returns the
+        monotonic time the 250 reply was read."""
+        own = lmtp is None
+        if own:
+            lmtp = LmtpClient(self.host, self.lmtp_port)
+        try:
+            return lmtp.deliver(user, message)
+        finally:
+            if own:
+                lmtp.close()
+
+
+def make_message(subject="test", body="hello\r\n", sender="sender@example.com"):
+    return ("From: %s\r\nTo: rcpt@example.com\r\nSubject: %s\r\n"
+            "Message-ID: <%s.%f@example.com>\r\n\r\n%s" % (
+                sender, subject, subject.replace(" ", "-"), time.time(),
+                body)).encode()
+
+
+class LmtpClient:
+    def __init__(self, host, port, timeout=30):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+        self._expect("220")
+        self._cmd(b"LHLO localhost\r\n", "250")
+
+    def _readline(self):
+        while b"\r\n" not in self.buf:
+            data = self.sock.recv(4096)
+            if not data:
+                raise DovecotError("LMTP connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode(errors="replace")
+
+    def _expect(self, code):
+        while True:
+            line = self._readline()
+            if not line.startswith(code):
+                raise DovecotError("LMTP: expected %s, got %r" % (code, line))
+            if line[3:4] != "-":
+                return line
+
+    def _cmd(self, data, code):
+        self.sock.sendall(data)
+        return self._expect(code)
+
+    def deliver(self, user, message):
+        self._cmd(b"MAIL FROM:<sender@example.com>\r\n", "250")
+        self._cmd(b"RCPT TO:<%s>\r\n" % user.encode(), "250")
+        self._cmd(b"DATA\r\n", "354")
+        body = message.replace(b"\r\n.", b"\r\n..")
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.sock.sendall(body + b".\r\n")
+        self._expect("250")
+        return time.monotonic()
+
+    def close(self):
+        try:
+            self.sock.sendall(b"QUIT\r\n")
+        except OSError:
+            pass
+        self.sock.close()
+
+
+CONFIG_TEMPLATE = """\
+base_dir = {tmp}/base
+state_dir = {tmp}/state
+log_path = {tmp}/dovecot.log
+instance_name = imap-idle-test
+listen = 127.0.0.1
+protocols = imap lmtp
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = {mail_location}
+mail_plugin_dir = {moddir}
+first_valid_uid = 1
+mail_max_userip_connections = 100000
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {tmp}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {tmp}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {lmtp_port}
+  }}
+}}
+service imap {{
+  unix_listener imap-master {{
+    user = $default_internal_user
+  }}
+{service_imap}
+}}
+service stats {{
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+protocol imap {{
+  mail_plugins = {imap_mail_plugins}
+}}
+plugin {{
+{plugin_block}}}
+{extra_conf}
+"""
