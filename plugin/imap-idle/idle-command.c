@@ -6,7 +6,7 @@
 #include "ioloop.h"
 #include "imap-commands.h"
 #include "imap-sync.h"
-#include "done-scanner.h"
+#include "idle-input.h"
 #include "notify-policy.h"
 #include "imap-idle-plugin.h"
 #include "idle-user.h"
@@ -135,6 +135,23 @@ static bool idle_sync_start(struct idle_command *ctx)
 
 static void idle_policy_timeout(struct idle_command *ctx);
 
+static void idle_send_keepalive(void *context)
+{
+	struct idle_command *ctx = context;
+	struct client *client = ctx->client;
+
+	/* don't interleave with another command's output, and don't queue
+	   behind unsent data: either way the connection is not silent */
+	if (client->output_cmd_lock == NULL &&
+	    o_stream_get_buffer_used_size(client->output) == 0) {
+		o_stream_cork(client->output);
+		client_send_line(client, "* OK Still here");
+		o_stream_uncork(client->output);
+	}
+	/* keepalives keep an idling client from being logged out */
+	timeout_reset(client->to_idle);
+}
+
 /* Carries out what the policy said.  Returns TRUE if the command
    finished (only possible for SYNC_NOW). */
 static bool idle_apply(struct idle_command *ctx,
@@ -214,20 +231,11 @@ static bool idle_end(struct idle_command *ctx)
 /* Scans what the client sent.  Returns TRUE if the command finished. */
 static bool idle_handle_input(struct idle_command *ctx)
 {
-	struct istream *input = ctx->client->input;
-	const unsigned char *data;
-	size_t size, consumed;
 	enum idle_done_verdict verdict;
 
-	do {
-		data = i_stream_get_data(input, &size);
-		if (size == 0)
-			return FALSE;
-		verdict = idle_done_scanner_feed(&ctx->scanner, data, size,
-						 &consumed);
-		i_stream_skip(input, consumed);
-	} while (verdict == IDLE_DONE_NEED_MORE);
-
+	verdict = imap_idle_input_scan(ctx->client->input, &ctx->scanner);
+	if (verdict == IDLE_DONE_NEED_MORE)
+		return FALSE;
 	ctx->ending = verdict;
 	io_remove(&ctx->client->io);
 	return idle_end(ctx);
@@ -372,7 +380,9 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	client->input_skip_line = FALSE;
 	idle_notify_policy_init(&ctx->policy, set->notify_delay_msecs,
 				set->writer_wait_msecs);
-	ctx->keepalive = idle_keepalive_start(client);
+	ctx->keepalive = idle_keepalive_start(
+		client->set->imap_idle_notify_interval,
+		client->user->username, idle_send_keepalive, ctx);
 
 	if (client->mailbox != NULL) {
 		ctx->watch = idle_watch_start(client->mailbox, set, ctx->event,

@@ -2,13 +2,14 @@
 #ifndef IDLE_KEEPALIVE_H
 #define IDLE_KEEPALIVE_H
 
-struct client;
+/* A repeating timer on the current ioloop that fires every interval at the
+   user's phase (see keepalive-phase.h), for "* OK Still here".  Returns
+   NULL when interval_secs is 0 (keepalives off). */
+typedef void idle_keepalive_callback_t(void *context);
 
-/* "* OK Still here" every imap_idle_notify_interval, at the user's phase
-   (see keepalive-phase.h).  Each keepalive also resets the client's
-   inactivity timer, so an idling client is not logged out.  Returns NULL
-   when the interval is 0. */
-struct idle_keepalive *idle_keepalive_start(struct client *client);
+struct idle_keepalive *
+idle_keepalive_start(unsigned int interval_secs, const char *username,
+		     idle_keepalive_callback_t *callback, void *context);
 void idle_keepalive_stop(struct idle_keepalive **keepalive);
 
 #endif

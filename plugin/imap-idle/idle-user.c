@@ -24,24 +24,37 @@ static MODULE_CONTEXT_DEFINE_INIT(imap_idle_user_module,
 
 static const char *settings_lookup(const char *key, void *context)
 {
-	return mail_user_plugin_getenv(context, key);
+	const struct mail_user_settings *user_set = context;
+
+	return mail_user_set_plugin_getenv(user_set, key);
+}
+
+int imap_idle_user_settings_read(const struct mail_user_settings *user_set,
+				 struct idle_settings *set_r,
+				 const char **error_r)
+{
+	char error[512];
+
+	if (idle_settings_parse(set_r, settings_lookup, (void *)user_set,
+				error, sizeof(error)) < 0) {
+		*error_r = t_strconcat("imap_idle: ", error, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 static void imap_idle_mail_user_created(struct mail_user *user)
 {
 	struct mail_user_vfuncs *v = user->vlast;
 	struct imap_idle_user *iuser;
-	char error[512];
+	const char *error;
 
 	iuser = p_new(user->pool, struct imap_idle_user, 1);
 	iuser->module_ctx.super = *v;
 	user->vlast = &iuser->module_ctx.super;
 
-	if (idle_settings_parse(&iuser->set, settings_lookup, user,
-				error, sizeof(error)) < 0) {
-		user->error = p_strdup_printf(user->pool,
-			"imap_idle: %s", error);
-	}
+	if (imap_idle_user_settings_read(user->set, &iuser->set, &error) < 0)
+		user->error = p_strdup(user->pool, error);
 	MODULE_CONTEXT_SET(user, imap_idle_user_module, iuser);
 }
 

@@ -4,7 +4,16 @@
 
 #include "idle-settings.h"
 
+struct module;
 struct mail_user;
+struct mail_user_settings;
+
+/* Reads every imap_idle_* setting from the user's plugin settings (plugin {}
+   merged with userdb fields).  Returns 0, or -1 with *error_r naming the
+   key, the bad value and the accepted form. */
+int imap_idle_user_settings_read(const struct mail_user_settings *user_set,
+				 struct idle_settings *set_r,
+				 const char **error_r);
 
 /* The user's parsed imap_idle_* settings, or NULL when the plugin is not
    loaded for this user (then the built-in IDLE serves them). */

@@ -1,0 +1,211 @@
+/* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
+
+/* The shell pieces that need Dovecot's own types, run under Dovecot's
+   lib-test (exported by libdovecot): the DONE recognizer over a real
+   istream that hands out data in pieces, settings read through the
+   plugin-settings lookup a mail user has, and the keepalive timer on a
+   real ioloop. */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "istream.h"
+#include "ioloop.h"
+#include "mail-storage-settings.h"
+#include "test-common.h"
+#include "idle-input.h"
+#include "idle-user.h"
+#include "idle-keepalive.h"
+
+/* --- the DONE recognizer over an istream ---------------------------------- */
+
+/* Scans input the way the command does: read, scan, repeat until a
+   verdict or EOF. */
+static enum idle_done_verdict
+scan_until_verdict(struct istream *input, struct idle_done_scanner *scanner)
+{
+	enum idle_done_verdict verdict;
+
+	for (;;) {
+		verdict = imap_idle_input_scan(input, scanner);
+		if (verdict != IDLE_DONE_NEED_MORE)
+			return verdict;
+		if (i_stream_read(input) == -1)
+			return IDLE_DONE_NEED_MORE;
+	}
+}
+
+static void test_input_scan_pieces(void)
+{
+	static const char data[] =
+		" junk after the IDLE command\r\n"
+		"FOO\r\n"
+		"done\n"
+		"a2 NOOP\r\n";
+	static const enum idle_done_verdict expected[] = {
+		IDLE_DONE_OTHER_LINE, IDLE_DONE_DONE
+	};
+	enum idle_done_verdict verdicts[N_ELEMENTS(expected) + 1];
+	struct idle_done_scanner scanner;
+	struct istream *input;
+	const unsigned char *rest;
+	size_t step, size, rest_size, total = sizeof(data) - 1;
+	unsigned int count;
+
+	test_begin("input scan: verdicts whatever the read sizes");
+	for (step = 1; step <= total; step++) {
+		input = test_istream_create_data(data, total);
+		idle_done_scanner_init(&scanner, TRUE, 100);
+		count = 0;
+		/* the stream hands out step more bytes each round, as a
+		   socket would; the scanner stops at the second verdict */
+		for (size = step; count < N_ELEMENTS(expected); size += step) {
+			test_istream_set_size(input, I_MIN(size, total));
+			(void)i_stream_read(input);
+			verdicts[count] = imap_idle_input_scan(input, &scanner);
+			if (verdicts[count] != IDLE_DONE_NEED_MORE)
+				count++;
+			else if (size >= total)
+				break;
+		}
+		test_assert_idx(count == N_ELEMENTS(expected), step);
+		test_assert_idx(count < 1 || verdicts[0] == expected[0], step);
+		test_assert_idx(count < 2 || verdicts[1] == expected[1], step);
+		/* the pipelined command is still there, untouched */
+		test_istream_set_size(input, total);
+		(void)i_stream_read(input);
+		rest = i_stream_get_data(input, &rest_size);
+		test_assert_idx(rest_size == strlen("a2 NOOP\r\n") &&
+				memcmp(rest, "a2 NOOP\r\n", rest_size) == 0,
+				step);
+		i_stream_unref(&input);
+	}
+	test_end();
+}
+
+static void test_input_scan_too_long(void)
+{
+	struct idle_done_scanner scanner;
+	struct istream *input;
+	string_t *line = t_str_new(70010);
+	unsigned int i;
+
+	test_begin("input scan: a 70000-byte line, then DONE");
+	for (i = 0; i < 70000; i++)
+		str_append_c(line, 'x');
+	str_append(line, "\r\nDONE\r\n");
+	input = test_istream_create_data(str_data(line), str_len(line));
+	/* the stream's buffer is far smaller than the line */
+	i_stream_set_max_buffer_size(input, 4096);
+	idle_done_scanner_init(&scanner, FALSE, 65536);
+	test_assert(scan_until_verdict(input, &scanner) == IDLE_DONE_TOO_LONG);
+	test_assert(scan_until_verdict(input, &scanner) == IDLE_DONE_DONE);
+	i_stream_unref(&input);
+	test_end();
+}
+
+/* --- settings through the plugin-settings lookup --------------------------- */
+
+static void user_set_init(struct mail_user_settings *user_set,
+			  const char *const *envs)
+{
+	i_zero(user_set);
+	t_array_init(&user_set->plugin_envs, 8);
+	for (; *envs != NULL; envs++)
+		array_push_back(&user_set->plugin_envs, envs);
+}
+
+static void test_user_settings_read(void)
+{
+	static const char *const good[] = {
+		"imap_idle_notify_delay", "20ms",
+		"imap_idle_poll_interval", "5 secs",
+		"imap_idle_done_sync", "no",
+		"quota", "maildir", /* someone else's */
+		NULL
+	};
+	static const char *const bad[] = {
+		"imap_idle_notify_delay", "fast", NULL
+	};
+	struct mail_user_settings user_set;
+	struct idle_settings set;
+	const char *error = NULL;
+
+	test_begin("settings read through plugin_envs");
+	user_set_init(&user_set, good);
+	test_assert(imap_idle_user_settings_read(&user_set, &set, &error) == 0);
+	test_assert(set.notify_delay_msecs == 20);
+	test_assert(set.poll_interval_msecs == 5000);
+	test_assert(!set.done_sync);
+
+	user_set_init(&user_set, bad);
+	test_assert(imap_idle_user_settings_read(&user_set, &set, &error) < 0);
+	test_assert(error != NULL &&
+		    strstr(error, "imap_idle_notify_delay") != NULL &&
+		    strstr(error, "'fast'") != NULL &&
+		    strstr(error, "expected") != NULL);
+
+	/* nothing configured: the defaults */
+	i_zero(&user_set);
+	test_assert(imap_idle_user_settings_read(&user_set, &set, &error) == 0);
+	test_assert(set.notify_delay_msecs == 0 && set.done_sync);
+	test_end();
+}
+
+/* --- the keepalive timer on an ioloop -------------------------------------- */
+
+struct keepalive_count {
+	struct idle_keepalive *keepalive;
+	unsigned int fired;
+};
+
+static void keepalive_fired(void *context)
+{
+	struct keepalive_count *count = context;
+
+	if (++count->fired == 2) {
+		idle_keepalive_stop(&count->keepalive);
+		io_loop_stop(current_ioloop);
+	}
+}
+
+static void keepalive_gave_up(void *context ATTR_UNUSED)
+{
+	io_loop_stop(current_ioloop);
+}
+
+static void test_keepalive_timer(void)
+{
+	struct keepalive_count count;
+	struct ioloop *ioloop;
+	struct timeout *to_safety;
+
+	test_begin("keepalive timer repeats and stops");
+	ioloop = io_loop_create();
+	i_zero(&count);
+	test_assert(idle_keepalive_start(0, "user1", keepalive_fired,
+					 &count) == NULL);
+	count.keepalive = idle_keepalive_start(1, "user1", keepalive_fired,
+					       &count);
+	test_assert(count.keepalive != NULL);
+	/* not a timing assertion: only keeps a broken timer from hanging */
+	to_safety = timeout_add(10000, keepalive_gave_up, (void *)NULL);
+	io_loop_run(ioloop);
+	timeout_remove(&to_safety);
+	test_assert(count.fired == 2);
+	test_assert(count.keepalive == NULL);
+	io_loop_destroy(&ioloop);
+	test_end();
+}
+
+int main(void)
+{
+	static void (*const test_functions[])(void) = {
+		test_input_scan_pieces,
+		test_input_scan_too_long,
+		test_user_settings_read,
+		test_keepalive_timer,
+		NULL
+	};
+	return test_run(test_functions);
+}
