@@ -43,7 +43,7 @@ void idle_settings_defaults(struct idle_settings *set_r);
 
 /* Reads every setting through lookup.  Returns 0 on success; -1 with a
    one-line message in error_buf naming the key, the value and the accepted
-   form.  *set_r is fully written either way (defaults where invalid). */
+   form.  *set_r is fully written either way: all defaults on error. */
 int idle_settings_parse(struct idle_settings *set_r,
 			idle_settings_lookup_func_t *lookup, void *context,
 			char *error_buf, size_t error_size);
