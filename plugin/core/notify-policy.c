@@ -3,16 +3,18 @@
 #include "notify-policy.h"
 
 /* The model: at most one sync runs and at most one more is owed.
-   - With no delay, a change while nothing runs syncs at once (the leading
-     edge); a change during a sync only sets change_pending, so a burst of
-     any length costs one follow-up sync, and none is lost because the
-     follow-up starts after the running sync has read the mailbox.
-   - With a delay, the first change opens a window of delay_msecs and later
-     changes merge into it; the window is never extended, so a mailbox
-     under constant change still syncs every delay_msecs.
-   - A change seen while another process holds its write lock waits for the
-     release (which signals again), bounded by writer_wait_msecs so that a
-     stale lock or a lost event costs a bounded delay, never a lost change.
+   - The first change opens a window that ends delay_msecs later (with no
+     delay it has already ended: the leading edge).  Later changes merge
+     into it and never extend it, so a mailbox under constant change still
+     syncs every delay_msecs.
+   - A change during a sync only sets change_pending, so a burst of any
+     length costs one follow-up sync, and none is lost because the
+     follow-up starts after the running sync has read the mailbox.  The
+     follow-up's window opens when the sync finishes.
+   - A change seen while another process holds its write lock waits for
+     the release (which signals again), but no longer than
+     writer_wait_msecs (a stale lock or a lost event costs a bounded
+     delay, never a lost change), and never ends the window early.
    There is one timer; its deadline only ever moves earlier until it fires
    or a sync starts. */
 
@@ -23,6 +25,7 @@ void idle_notify_policy_init(struct idle_notify_policy *policy,
 	policy->delay_msecs = delay_msecs;
 	policy->writer_wait_msecs = writer_wait_msecs;
 	policy->deadline = 0;
+	policy->window_end = 0;
 	policy->syncing = false;
 	policy->change_pending = false;
 	policy->timer_armed = false;
@@ -40,27 +43,41 @@ policy_arm(struct idle_notify_policy *policy, uint64_t deadline,
 	return IDLE_NOTIFY_ARM_TIMER;
 }
 
+/* A change is owed and nobody else holds a lock: sync once the window
+   has ended. */
 static enum idle_notify_action
 policy_sync_or_arm(struct idle_notify_policy *policy, uint64_t now,
 		   uint64_t *deadline_r)
 {
-	if (policy->delay_msecs == 0)
+	if (now >= policy->window_end)
 		return IDLE_NOTIFY_SYNC_NOW;
+	return policy_arm(policy, policy->window_end, deadline_r);
+}
+
+static void policy_open_window(struct idle_notify_policy *policy,
+			       uint64_t now)
+{
+	if (policy->change_pending)
+		return;
 	policy->change_pending = true;
-	return policy_arm(policy, now + policy->delay_msecs, deadline_r);
+	policy->window_end = now + policy->delay_msecs;
 }
 
 enum idle_notify_action
 idle_notify_policy_change(struct idle_notify_policy *policy, uint64_t now,
 			  bool writer_busy, uint64_t *deadline_r)
 {
+	uint64_t writer_deadline;
+
 	if (policy->syncing) {
 		policy->change_pending = true;
 		return IDLE_NOTIFY_WAIT;
 	}
+	policy_open_window(policy, now);
 	if (writer_busy) {
-		policy->change_pending = true;
-		return policy_arm(policy, now + policy->writer_wait_msecs,
+		writer_deadline = now + policy->writer_wait_msecs;
+		return policy_arm(policy, writer_deadline > policy->window_end ?
+				  writer_deadline : policy->window_end,
 				  deadline_r);
 	}
 	return policy_sync_or_arm(policy, now, deadline_r);
@@ -70,12 +87,10 @@ enum idle_notify_action
 idle_notify_policy_timer(struct idle_notify_policy *policy, uint64_t now,
 			 uint64_t *deadline_r)
 {
-	(void)now;
-	(void)deadline_r;
 	policy->timer_armed = false;
 	if (policy->syncing || !policy->change_pending)
 		return IDLE_NOTIFY_WAIT;
-	return IDLE_NOTIFY_SYNC_NOW;
+	return policy_sync_or_arm(policy, now, deadline_r);
 }
 
 void idle_notify_policy_sync_started(struct idle_notify_policy *policy)
@@ -92,6 +107,7 @@ idle_notify_policy_sync_finished(struct idle_notify_policy *policy,
 	policy->syncing = false;
 	if (!policy->change_pending)
 		return IDLE_NOTIFY_WAIT;
+	policy->window_end = now + policy->delay_msecs;
 	return policy_sync_or_arm(policy, now, deadline_r);
 }
 

@@ -23,6 +23,7 @@ struct idle_notify_policy {
 	unsigned int delay_msecs;
 	unsigned int writer_wait_msecs;
 	uint64_t deadline;
+	uint64_t window_end;
 	bool syncing;
 	bool change_pending;
 	bool timer_armed;
@@ -41,7 +42,7 @@ enum idle_notify_action
 idle_notify_policy_change(struct idle_notify_policy *policy, uint64_t now,
 			  bool writer_busy, uint64_t *deadline_r);
 
-/* The armed timer fired. */
+/* The armed timer fired (at any time at or after its deadline). */
 enum idle_notify_action
 idle_notify_policy_timer(struct idle_notify_policy *policy, uint64_t now,
 			 uint64_t *deadline_r);

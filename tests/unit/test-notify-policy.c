@@ -132,19 +132,28 @@ static const struct policy_scenario scenarios[] = {
 	} },
 	{ "deadline only moves earlier", 20, 1000, {
 		CHANGE(0, BUSY, ARM, 1000),
-		CHANGE(10, IDLE, ARM, 30),
+		/* the writer released: the window opened at 0 ends at 20 */
+		CHANGE(10, IDLE, ARM, 20),
 		CHANGE(15, BUSY, WAIT, 0),
-		CHANGE(20, IDLE, WAIT, 0),
-		TIMER(30, SYNC, 0),
-		SYNC_START(30),
-		SYNC_FINISH(40, WAIT, 0),
+		CHANGE(20, IDLE, SYNC, 0),
+		SYNC_START(20),
+		SYNC_FINISH(30, WAIT, 0),
 	} },
-	{ "deadline only moves earlier: busy after delay", 500, 100, {
+	{ "a busy writer never ends the window early", 500, 100, {
 		CHANGE(0, IDLE, ARM, 500),
-		CHANGE(50, BUSY, ARM, 150),
+		CHANGE(50, BUSY, WAIT, 0),
 		CHANGE(60, BUSY, WAIT, 0),
 		CHANGE(70, IDLE, WAIT, 0),
-		TIMER(150, SYNC, 0),
+		TIMER(500, SYNC, 0),
+	} },
+	{ "the writer wait ends inside the window: sync at its end", 500, 100, {
+		CHANGE(0, BUSY, ARM, 500),
+		TIMER(500, SYNC, 0),
+	} },
+	{ "a timer that fires early re-arms the window's end", 500, 100, {
+		CHANGE(0, IDLE, ARM, 500),
+		TIMER(300, ARM, 500),
+		TIMER(500, SYNC, 0),
 	} },
 	{ "sync finished with a change pending and a delay", 20, 1000, {
 		CHANGE(0, IDLE, ARM, 20),
