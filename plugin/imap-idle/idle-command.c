@@ -6,6 +6,7 @@
 #include "ioloop.h"
 #include "imap-commands.h"
 #include "imap-sync.h"
+#include "index-storage.h"
 #include "idle-input.h"
 #include "notify-policy.h"
 #include "imap-idle-plugin.h"
@@ -47,6 +48,9 @@ struct idle_command {
 	unsigned int syncs;
 
 	bool manual_cork:1;
+	bool full_sync_owed:1;
+	bool sync_is_full:1;
+	bool finished:1;
 	bool final_sync_started:1;
 	bool sync_failed:1;
 };
@@ -84,6 +88,9 @@ static void idle_finish(struct idle_command *ctx, const char *tagline)
 	struct client *client = ctx->client;
 	bool was_corked = o_stream_is_corked(client->output);
 
+	if (ctx->finished)
+		return;
+	ctx->finished = TRUE;
 	timeout_remove(&ctx->to_policy);
 	idle_keepalive_stop(&ctx->keepalive);
 	if (ctx->sync_ctx != NULL) {
@@ -121,15 +128,34 @@ static void idle_command_end_from_callback(struct idle_command *ctx,
 		client_continue_pending_input(client);
 }
 
+/* A change Dovecot wrote is in the index already, so syncing the index
+   reports it; the maildir scan (which moves new/ to cur/ under the
+   uidlist lock, where idlers of one mailbox would queue behind each
+   other) can wait for Dovecot's own watch, the poll or DONE.  FAST skips
+   the scan only within MAILBOX_FULL_SYNC_INTERVAL of the last full one,
+   so the index sync claims that it just checked. */
+static enum mailbox_sync_flags idle_sync_flags(struct idle_command *ctx)
+{
+	struct index_mailbox_context *ibox;
+
+	if (ctx->full_sync_owed)
+		return 0;
+	ibox = INDEX_STORAGE_CONTEXT(ctx->client->mailbox);
+	ibox->sync_last_check = ioloop_time;
+	return MAILBOX_SYNC_FLAG_FAST;
+}
+
 static bool idle_sync_start(struct idle_command *ctx)
 {
 	struct client *client = ctx->client;
+	enum mailbox_sync_flags flags = idle_sync_flags(ctx);
 
 	idle_notify_policy_sync_started(&ctx->policy);
 	timeout_remove(&ctx->to_policy);
-	idle_watch_sync_starting(ctx->watch);
+	ctx->sync_is_full = ctx->full_sync_owed;
+	ctx->full_sync_owed = FALSE;
 	ctx->syncs++;
-	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, 0);
+	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, flags);
 	return idle_command_continue(ctx->cmd);
 }
 
@@ -201,7 +227,7 @@ static void idle_policy_timeout(struct idle_command *ctx)
 	idle_apply_from_callback(ctx, action, deadline);
 }
 
-static void idle_changed(bool writer_busy, void *context)
+static void idle_changed(enum idle_watch_signal signal, void *context)
 {
 	struct idle_command *ctx = context;
 	enum idle_notify_action action;
@@ -209,8 +235,10 @@ static void idle_changed(bool writer_busy, void *context)
 
 	if (ctx->ending != IDLE_DONE_NEED_MORE)
 		return;
+	if ((signal & IDLE_WATCH_SIGNAL_FULL_SYNC) != 0)
+		ctx->full_sync_owed = TRUE;
 	action = idle_notify_policy_change(&ctx->policy, monotonic_msecs(),
-					   writer_busy, &deadline);
+		(signal & IDLE_WATCH_SIGNAL_WRITER_BUSY) != 0, &deadline);
 	idle_apply_from_callback(ctx, action, deadline);
 }
 
@@ -222,6 +250,7 @@ static bool idle_end(struct idle_command *ctx)
 	    ctx->client->mailbox != NULL && ctx->watch != NULL &&
 	    !ctx->sync_failed && !ctx->final_sync_started) {
 		ctx->final_sync_started = TRUE;
+		ctx->full_sync_owed = TRUE;
 		return idle_sync_start(ctx);
 	}
 	idle_finish(ctx, idle_tagline(ctx));
@@ -289,7 +318,7 @@ idle_sync_done(struct idle_command *ctx, uint64_t *deadline_r)
 			mailbox_get_storage(client->mailbox));
 		ctx->sync_failed = TRUE;
 	} else {
-		idle_watch_synced(ctx->watch);
+		idle_watch_synced(ctx->watch, ctx->sync_is_full);
 	}
 	ctx->sync_ctx = NULL;
 	return idle_notify_policy_sync_finished(&ctx->policy,
@@ -409,6 +438,7 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	cmd->context = ctx;
 
 	/* changes that came before the watch existed */
+	ctx->full_sync_owed = TRUE;
 	if (client->mailbox != NULL) {
 		if (idle_sync_start(ctx))
 			return TRUE;

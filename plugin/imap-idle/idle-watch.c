@@ -11,12 +11,14 @@
 #include "idle-watch.h"
 
 #include <sys/stat.h>
+#include <dirent.h>
 
 /* Three change sources feed one callback:
    1. Dovecot's own watch (mailbox_notify_changes()): kept because
       hibernation extracts it and it is Dovecot's fallback for changes no
       Dovecot process wrote (an external MDA into maildir new/).  It fires
-      500 ms late, so its signal is always taken at face value.
+      500 ms late; on dbox, where it watches the transaction log, its
+      signal is filtered like the others, elsewhere taken at face value.
    2. A watch on the mailbox's index and control directories, which every
       Dovecot writer touches when it commits (dovecot.index.log, and for
       maildir the dovecot-uidlist.lock rename that ends a delivery).  These
@@ -32,7 +34,9 @@
    transaction log grew past the position this client's view last synced
    to (or, for maildir when polling, new/ or cur/ changed).  That drops the
    events of this client's own writes without a race: the position comes
-   from the view, so a commit that lands during a sync is still newer. */
+   from the view, so a commit that lands during a sync is still newer.
+   A change that is in the log needs only an index sync to be reported;
+   the others need a full one (see idle-watch.h). */
 
 struct idle_dir_watch {
 	char *path;
@@ -58,8 +62,9 @@ struct idle_watch {
 	ino_t log_ino;
 	uoff_t log_offset;
 	bool log_position_known;
-	struct timespec new_mtime, cur_mtime;
+	struct timespec cur_mtime;
 
+	bool dovecot_watches_log;
 	bool polling;
 };
 
@@ -102,26 +107,49 @@ static bool timespec_equal(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-static bool maildir_dirs_changed(struct idle_watch *watch)
+static bool dir_has_entries(const char *path)
 {
-	struct timespec new_mtime, cur_mtime;
+	struct dirent *d;
+	DIR *dir;
+	bool found = FALSE;
+
+	if ((dir = opendir(path)) == NULL)
+		return errno != ENOENT;
+	while (!found && (d = readdir(dir)) != NULL)
+		found = d->d_name[0] != '.';
+	(void)closedir(dir);
+	return found;
+}
+
+/* Whether maildir holds what only a full sync finds: mail in new/ (an
+   index sync reports Dovecot's deliveries but leaves their files there),
+   or a cur/ changed since this client's last full sync (another process
+   moved or renamed files, or wrote around Dovecot). */
+static bool maildir_needs_full_sync(struct idle_watch *watch)
+{
+	struct timespec cur_mtime;
 
 	if (watch->new_path == NULL)
 		return FALSE;
-	dir_mtime(watch->new_path, &new_mtime);
+	if (dir_has_entries(watch->new_path))
+		return TRUE;
 	dir_mtime(watch->cur_path, &cur_mtime);
-	return !timespec_equal(&new_mtime, &watch->new_mtime) ||
-		!timespec_equal(&cur_mtime, &watch->cur_mtime);
+	return !timespec_equal(&cur_mtime, &watch->cur_mtime);
 }
 
 static void watch_check(struct idle_watch *watch, bool include_dirs)
 {
-	bool writer_busy = watch->uidlist_lock_path != NULL &&
-		path_exists(watch->uidlist_lock_path);
+	enum idle_watch_signal signal = 0;
 
-	if (writer_busy || log_grew(watch) ||
-	    (include_dirs && maildir_dirs_changed(watch)))
-		watch->callback(writer_busy, watch->context);
+	if (watch->uidlist_lock_path != NULL &&
+	    path_exists(watch->uidlist_lock_path))
+		signal |= IDLE_WATCH_SIGNAL_WRITER_BUSY;
+	if (log_grew(watch))
+		signal |= IDLE_WATCH_SIGNAL_LOG_GREW;
+	if (include_dirs && maildir_needs_full_sync(watch))
+		signal |= IDLE_WATCH_SIGNAL_FULL_SYNC;
+	if (signal != 0)
+		watch->callback(signal, watch->context);
 }
 
 /* --- 2. shared directory watches ---------------------------------------- */
@@ -233,7 +261,14 @@ static void dir_watch_unsubscribe(struct idle_watch *watch,
 static void dovecot_notify_callback(struct mailbox *box ATTR_UNUSED,
 				    struct idle_watch *watch)
 {
-	watch->callback(FALSE, watch->context);
+	/* dbox: Dovecot watches the transaction log itself, through which
+	   every change goes, so the log position says it all; maildir: the
+	   log or the directories (see maildir_needs_full_sync()).  Other
+	   formats: take it as is. */
+	if (watch->dovecot_watches_log || watch->new_path != NULL)
+		watch_check(watch, watch->new_path != NULL);
+	else
+		watch->callback(IDLE_WATCH_SIGNAL_FULL_SYNC, watch->context);
 }
 
 static void poll_timeout(struct idle_watch *watch)
@@ -314,7 +349,10 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 				"/dovecot-uidlist.lock", NULL);
 		}
 	}
-	idle_watch_synced(watch);
+	watch->dovecot_watches_log =
+		strcmp(box->storage->name, "sdbox") == 0 ||
+		strcmp(box->storage->name, "mdbox") == 0;
+	idle_watch_synced(watch, TRUE);
 
 	mailbox_notify_changes(box, dovecot_notify_callback, watch);
 
@@ -354,19 +392,16 @@ void idle_watch_stop(struct idle_watch **_watch)
 	i_free(watch);
 }
 
-void idle_watch_sync_starting(struct idle_watch *watch)
-{
-	/* taken before the sync so that a delivery into new/ during the sync
-	   still differs afterwards; the sync's own moves cost one more
-	   (empty) sync on the poll path only */
-	dir_mtime(watch->new_path, &watch->new_mtime);
-	dir_mtime(watch->cur_path, &watch->cur_mtime);
-}
-
-void idle_watch_synced(struct idle_watch *watch)
+void idle_watch_synced(struct idle_watch *watch, bool full_sync)
 {
 	struct mail_transaction_log_file *head;
 	struct mail_index_view *view = watch->box->view;
+
+	/* after the sync: its own moves into cur/ are no news.  A rename
+	   by someone else racing with it is reported by the next full sync
+	   (the next change, or DONE). */
+	if (full_sync)
+		dir_mtime(watch->cur_path, &watch->cur_mtime);
 
 	watch->log_position_known = FALSE;
 	if (view == NULL || watch->box->index == NULL ||

@@ -6,11 +6,22 @@ struct mailbox;
 struct event;
 struct idle_settings;
 
+enum idle_watch_signal {
+	/* Another process is in the middle of its commit (maildir uidlist
+	   lock held); its release signals again. */
+	IDLE_WATCH_SIGNAL_WRITER_BUSY = 0x01,
+	/* The transaction log grew past what this client has synced: the
+	   change was written by Dovecot, so syncing the index reports it. */
+	IDLE_WATCH_SIGNAL_LOG_GREW = 0x02,
+	/* Something may have changed outside the index (Dovecot's own watch,
+	   or polled maildir directories): a full mailbox sync is needed. */
+	IDLE_WATCH_SIGNAL_FULL_SYNC = 0x04,
+};
+
 /* Change sources for one idling client's selected mailbox.  The callback
-   gets writer_busy = TRUE when another process is still in the middle of
-   its commit (the release signals again).  It is never called from inside
-   idle_watch_*() itself. */
-typedef void idle_watch_callback_t(bool writer_busy, void *context);
+   is never called from inside idle_watch_*() itself. */
+typedef void idle_watch_callback_t(enum idle_watch_signal signal,
+				   void *context);
 
 struct idle_watch *
 idle_watch_start(struct mailbox *box, const struct idle_settings *set,
@@ -18,10 +29,9 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 		 void *context);
 void idle_watch_stop(struct idle_watch **watch);
 
-/* A sync is about to start / has finished successfully: what the mailbox
-   looked like then is what later signals are compared with. */
-void idle_watch_sync_starting(struct idle_watch *watch);
-void idle_watch_synced(struct idle_watch *watch);
+/* A sync finished successfully: what the mailbox looks like now is what
+   later signals are compared with.  full_sync: it was not index-only. */
+void idle_watch_synced(struct idle_watch *watch, bool full_sync);
 
 /* TRUE when this watch polls because filesystem notifications can't be
    used for this mailbox. */
