@@ -42,6 +42,9 @@ struct idle_dir_watch {
 	char *path;
 	struct io *io;
 	ARRAY(struct idle_watch *) subscribers;
+	/* fanning out an event: a subscriber's callback may unsubscribe the
+	   last one, so freeing waits until the fan-out is over */
+	bool fanning_out;
 };
 
 struct idle_watch {
@@ -165,6 +168,8 @@ static bool dir_watch_has(struct idle_dir_watch *dir, struct idle_watch *watch)
 	return FALSE;
 }
 
+static void dir_watch_free(struct idle_dir_watch *dir);
+
 static void dir_watch_event(struct idle_dir_watch *dir)
 {
 	ARRAY(struct idle_watch *) snapshot;
@@ -174,10 +179,14 @@ static void dir_watch_event(struct idle_dir_watch *dir)
 	   destroyed), so walk a copy and skip the ones gone since */
 	t_array_init(&snapshot, array_count(&dir->subscribers));
 	array_append_array(&snapshot, &dir->subscribers);
+	dir->fanning_out = TRUE;
 	array_foreach(&snapshot, w) {
 		if (dir_watch_has(dir, *w))
 			watch_check(*w, FALSE);
 	}
+	dir->fanning_out = FALSE;
+	if (array_count(&dir->subscribers) == 0)
+		dir_watch_free(dir);
 }
 
 static void dir_watch_input(struct idle_dir_watch *dir)
@@ -202,6 +211,15 @@ static struct idle_dir_watch *dir_watch_find(const char *path)
 
 static void dir_watch_free(struct idle_dir_watch *dir)
 {
+	struct idle_dir_watch *const *d;
+
+	array_foreach(&dir_watches, d) {
+		if (*d == dir) {
+			array_delete(&dir_watches,
+				     array_foreach_idx(&dir_watches, d), 1);
+			break;
+		}
+	}
 	io_remove(&dir->io);
 	array_free(&dir->subscribers);
 	i_free(dir->path);
@@ -234,7 +252,6 @@ static bool dir_watch_subscribe(struct idle_watch *watch, const char *path)
 static void dir_watch_unsubscribe(struct idle_watch *watch,
 				  struct idle_dir_watch *dir)
 {
-	struct idle_dir_watch *const *d;
 	struct idle_watch *const *w;
 
 	array_foreach(&dir->subscribers, w) {
@@ -244,16 +261,8 @@ static void dir_watch_unsubscribe(struct idle_watch *watch,
 			break;
 		}
 	}
-	if (array_count(&dir->subscribers) > 0)
-		return;
-	array_foreach(&dir_watches, d) {
-		if (*d == dir) {
-			array_delete(&dir_watches,
-				     array_foreach_idx(&dir_watches, d), 1);
-			break;
-		}
-	}
-	dir_watch_free(dir);
+	if (array_count(&dir->subscribers) == 0 && !dir->fanning_out)
+		dir_watch_free(dir);
 }
 
 /* --- 1. Dovecot's own watch, 3. polling ---------------------------------- */
@@ -428,7 +437,9 @@ void idle_watch_deinit(void)
 	if (!array_is_created(&dir_watches))
 		return;
 	/* clients are gone by now; anything left is a leak we clean up */
-	array_foreach(&dir_watches, d)
+	while (array_count(&dir_watches) > 0) {
+		d = array_front(&dir_watches);
 		dir_watch_free(*d);
+	}
 	array_free(&dir_watches);
 }
