@@ -128,17 +128,19 @@ static void idle_command_end_from_callback(struct idle_command *ctx,
 		client_continue_pending_input(client);
 }
 
-/* A change Dovecot wrote is in the index already, so syncing the index
-   reports it; the maildir scan (which moves new/ to cur/ under the
-   uidlist lock, where idlers of one mailbox would queue behind each
-   other) can wait for Dovecot's own watch, the poll or DONE.  FAST skips
-   the scan only within MAILBOX_FULL_SYNC_INTERVAL of the last full one,
-   so the index sync claims that it just checked. */
+/* On maildir, a change Dovecot wrote is in the index already, so syncing
+   the index reports it; the directory scan (which moves new/ to cur/
+   under the uidlist lock, where idlers of one mailbox would queue behind
+   each other) can wait for Dovecot's own watch, the poll or DONE.  FAST
+   skips the scan only within MAILBOX_FULL_SYNC_INTERVAL of the last full
+   one, so the index sync claims that it just checked.  dbox syncs are
+   index syncs anyway, and skipping them would delay \Recent. */
 static enum mailbox_sync_flags idle_sync_flags(struct idle_command *ctx)
 {
 	struct index_mailbox_context *ibox;
 
-	if (ctx->full_sync_owed)
+	if (ctx->full_sync_owed ||
+	    strcmp(ctx->client->mailbox->storage->name, "maildir") != 0)
 		return 0;
 	ibox = INDEX_STORAGE_CONTEXT(ctx->client->mailbox);
 	ibox->sync_last_check = ioloop_time;
@@ -270,40 +272,32 @@ static bool idle_handle_input(struct idle_command *ctx)
 	return idle_end(ctx);
 }
 
-/* Returns TRUE if the command finished. */
-static bool idle_input_more(struct idle_command *ctx)
+static void idle_input(struct idle_command *ctx)
 {
 	struct client *client = ctx->client;
+	struct ostream *output = client->output;
+	bool finished = FALSE;
 
 	client->last_input = ioloop_time;
 	timeout_reset(client->to_idle);
 
+	/* the scanner consumes as it goes, so the input buffer (sized by
+	   imap_max_line_length) never fills and read never returns -2 */
 	if (i_stream_read(client->input) == -1) {
 		/* destroying the client cancels the command */
 		client_disconnect(client, NULL);
-		return FALSE;
-	}
-	if (ctx->sync_ctx != NULL) {
-		/* a sync is writing: read on once it is out, so that DONE
-		   can't overtake changes already being sent */
+	} else if (ctx->sync_ctx != NULL) {
+		/* a sync is writing: leave its output alone (no corking) and
+		   scan once it is out, so that DONE can't overtake changes
+		   already being sent (idle_command_continue()) */
 		io_remove(&client->io);
-		return FALSE;
+	} else {
+		o_stream_ref(output);
+		o_stream_cork(output);
+		finished = idle_handle_input(ctx);
+		o_stream_uncork(output);
+		o_stream_unref(&output);
 	}
-	return idle_handle_input(ctx);
-}
-
-static void idle_input(struct idle_command *ctx)
-{
-	struct ostream *output = ctx->client->output;
-	bool finished;
-
-	/* the scanner consumes as it goes, so the input buffer (sized by
-	   imap_max_line_length) never fills and read never returns -2 */
-	o_stream_ref(output);
-	o_stream_cork(output);
-	finished = idle_input_more(ctx);
-	o_stream_uncork(output);
-	o_stream_unref(&output);
 	idle_command_end_from_callback(ctx, finished);
 }
 
@@ -377,11 +371,16 @@ static bool idle_command_continue(struct client_command_context *cmd)
 	(void)idle_apply(ctx, action, deadline);
 
 	cmd->state = CLIENT_COMMAND_STATE_WAIT_INPUT;
-	if (client->io == NULL) {
-		/* input may be pending; it can't be read safely from here */
-		client->io = io_add_istream(client->input, idle_input, ctx);
-		i_stream_set_input_pending(client->input, TRUE);
+	/* a line that came while the sync was writing is already buffered:
+	   a pending-input io would not fire for it, so scan it here */
+	if (i_stream_get_data_size(client->input) > 0) {
+		bool finished = idle_handle_input(ctx);
+
+		if (finished || ctx->ending != IDLE_DONE_NEED_MORE)
+			return finished;
 	}
+	if (client->io == NULL)
+		client->io = io_add_istream(client->input, idle_input, ctx);
 	return FALSE;
 }
 
