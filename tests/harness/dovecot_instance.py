@@ -79,14 +79,19 @@ class DovecotInstance:
 
     users: a count (user1..userN) or a list of names.
     settings: plugin {} key/values.  userdb_extra: {user: "field=value ..."}
-    for per-user overrides (e.g. "plugin/imap_idle_notify_delay=5ms").
+    for per-user overrides in passwd-file userdb syntax (e.g.
+    "userdb_imap_idle_notify_delay=5ms"; an empty value becomes "yes").
     extra_conf: text appended to dovecot.conf (may override earlier blocks).
     service_imap: extra lines inside `service imap {}`.
+    mail_uid: uid/gid the mail is stored and served as (default MAIL_UID);
+    a test suite may use its own so that other Dovecots of the machine
+    don't share its per-uid limits (inotify instances).
     """
 
     def __init__(self, plugin=True, users=1, mail_format="maildir",
                  settings=None, userdb_extra=None, extra_conf="",
-                 service_imap="", imap_mail_plugins=None, start=True):
+                 service_imap="", imap_mail_plugins=None, start=True,
+                 mail_uid=MAIL_UID):
         self.plugin = plugin
         if isinstance(users, int):
             users = ["user%d" % i for i in range(1, users + 1)]
@@ -97,6 +102,7 @@ class DovecotInstance:
         self.extra_conf = extra_conf
         self.service_imap = service_imap
         self.imap_mail_plugins = imap_mail_plugins
+        self.mail_uid = mail_uid
         self.password = PASSWORD
         self.host = "127.0.0.1"
         self.tmp = None
@@ -127,11 +133,11 @@ class DovecotInstance:
             for u in self.users:
                 home = os.path.join(t, "home", u)
                 os.mkdir(home)
-                os.chown(home, MAIL_UID, MAIL_UID)
+                os.chown(home, self.mail_uid, self.mail_uid)
                 f.write("%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
-                    u, PASSWORD, MAIL_UID, MAIL_UID, home,
+                    u, PASSWORD, self.mail_uid, self.mail_uid, home,
                     self.userdb_extra.get(u, "")))
-        os.chown(os.path.join(t, "home"), MAIL_UID, MAIL_UID)
+        os.chown(os.path.join(t, "home"), self.mail_uid, self.mail_uid)
         self.imap_port = free_port()
         self.lmtp_port = free_port()
         self.log_path = os.path.join(t, "dovecot.log")
@@ -178,7 +184,10 @@ class DovecotInstance:
             return False
 
     def stop(self):
+        children = []
         if self.proc is not None and self.proc.poll() is None:
+            children = [p for p in self.descendant_pids()
+                        if p != self.master_pid]
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=15)
@@ -186,12 +195,36 @@ class DovecotInstance:
                 self._kill_descendants()
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        # the master does not wait for its mail processes: one still
+        # exiting could write below tmp after it is removed
+        self.wait_processes_gone(children)
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
         self.proc = None
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+
+    @staticmethod
+    def wait_processes_gone(pids, timeout=5.0):
+        """Waits for pids to exit (zombies count as gone); SIGKILLs the
+        ones still running after timeout."""
+        def alive(pid):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            except (OSError, IndexError):
+                return False
+        deadline = time.monotonic() + timeout
+        left = [p for p in pids if alive(p)]
+        while left and time.monotonic() < deadline:
+            time.sleep(0.02)
+            left = [p for p in left if alive(p)]
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def _kill_descendants(self):
         for pid in self.descendant_pids():

@@ -12,8 +12,23 @@ class ImapError(AssertionError):
 
 
 class ImapClient:
-    def __init__(self, host, port, timeout=10.0, transcript=None):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, timeout=10.0, transcript=None,
+                 rcvbuf=None):
+        """rcvbuf: SO_RCVBUF set before connecting (a small one makes the
+        server's output block when the client stops reading)."""
+        if rcvbuf is None:
+            self.sock = socket.create_connection((host, port),
+                                                 timeout=timeout)
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                     rcvbuf)
+                self.sock.settimeout(timeout)
+                self.sock.connect((host, port))
+            except BaseException:
+                self.sock.close()
+                raise
         self.timeout = timeout
         self.buf = b""
         self.lines = []          # (monotonic time, line) of every line read
