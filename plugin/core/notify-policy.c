@@ -15,6 +15,11 @@
      the release (which signals again), but no longer than
      writer_wait_msecs (a stale lock or a lost event costs a bounded
      delay, never a lost change), and never ends the window early.
+   - A stream of changes (see notify-policy.h) is pushed change by change
+     for its first STREAM_GRACE; after that a sync starts at most every
+     STREAM_INTERVAL, so a mailbox under constant change costs a few syncs
+     a second, not one per change.  This coalesces on the receiving side
+     without ever delaying the first change after a quiet spell.
    There is one timer; its deadline only ever moves earlier until it fires
    or a sync starts. */
 
@@ -26,6 +31,10 @@ void idle_notify_policy_init(struct idle_notify_policy *policy,
 	policy->writer_wait_msecs = writer_wait_msecs;
 	policy->deadline = 0;
 	policy->window_end = 0;
+	policy->stream_start = 0;
+	policy->last_change = 0;
+	policy->last_sync_start = 0;
+	policy->stream_active = false;
 	policy->syncing = false;
 	policy->change_pending = false;
 	policy->timer_armed = false;
@@ -43,15 +52,45 @@ policy_arm(struct idle_notify_policy *policy, uint64_t deadline,
 	return IDLE_NOTIFY_ARM_TIMER;
 }
 
-/* A change is owed and nobody else holds a lock: sync once the window
-   has ended. */
+/* When the owed sync may start: once the window has ended and, in a
+   stream past its grace, STREAM_INTERVAL after the last sync began. */
+static uint64_t policy_earliest_sync(const struct idle_notify_policy *policy,
+				     uint64_t now)
+{
+	uint64_t earliest = policy->window_end, throttled;
+
+	if (policy->stream_active &&
+	    now - policy->stream_start >= IDLE_NOTIFY_STREAM_GRACE_MSECS) {
+		throttled = policy->last_sync_start +
+			IDLE_NOTIFY_STREAM_INTERVAL_MSECS;
+		if (throttled > earliest)
+			earliest = throttled;
+	}
+	return earliest;
+}
+
+/* A change is owed and nobody else holds a lock: sync as soon as the
+   window and the stream allow. */
 static enum idle_notify_action
 policy_sync_or_arm(struct idle_notify_policy *policy, uint64_t now,
 		   uint64_t *deadline_r)
 {
-	if (now >= policy->window_end)
+	uint64_t earliest = policy_earliest_sync(policy, now);
+
+	if (now >= earliest)
 		return IDLE_NOTIFY_SYNC_NOW;
-	return policy_arm(policy, policy->window_end, deadline_r);
+	return policy_arm(policy, earliest, deadline_r);
+}
+
+static void policy_note_change(struct idle_notify_policy *policy,
+			       uint64_t now)
+{
+	if (!policy->stream_active ||
+	    now - policy->last_change > IDLE_NOTIFY_STREAM_GAP_MSECS) {
+		policy->stream_active = true;
+		policy->stream_start = now;
+	}
+	policy->last_change = now;
 }
 
 static void policy_open_window(struct idle_notify_policy *policy,
@@ -69,6 +108,7 @@ idle_notify_policy_change(struct idle_notify_policy *policy, uint64_t now,
 {
 	uint64_t writer_deadline;
 
+	policy_note_change(policy, now);
 	if (policy->syncing) {
 		policy->change_pending = true;
 		return IDLE_NOTIFY_WAIT;
@@ -93,8 +133,10 @@ idle_notify_policy_timer(struct idle_notify_policy *policy, uint64_t now,
 	return policy_sync_or_arm(policy, now, deadline_r);
 }
 
-void idle_notify_policy_sync_started(struct idle_notify_policy *policy)
+void idle_notify_policy_sync_started(struct idle_notify_policy *policy,
+				     uint64_t now)
 {
+	policy->last_sync_start = now;
 	policy->syncing = true;
 	policy->change_pending = false;
 	policy->timer_armed = false;

@@ -19,11 +19,22 @@ enum idle_notify_action {
 	IDLE_NOTIFY_ARM_TIMER,
 };
 
+/* Receiving-side coalescing of a mailbox under constant change: changes
+   less than STREAM_GAP apart form a stream; its first STREAM_GRACE is
+   pushed change by change (a burst of deliveries arrives at once), after
+   that syncs start at most every STREAM_INTERVAL.  The first change after
+   a quiet spell is never delayed. */
+#define IDLE_NOTIFY_STREAM_GAP_MSECS 1000
+#define IDLE_NOTIFY_STREAM_GRACE_MSECS 500
+#define IDLE_NOTIFY_STREAM_INTERVAL_MSECS 250
+
 struct idle_notify_policy {
 	unsigned int delay_msecs;
 	unsigned int writer_wait_msecs;
 	uint64_t deadline;
 	uint64_t window_end;
+	uint64_t stream_start, last_change, last_sync_start;
+	bool stream_active;
 	bool syncing;
 	bool change_pending;
 	bool timer_armed;
@@ -48,7 +59,8 @@ idle_notify_policy_timer(struct idle_notify_policy *policy, uint64_t now,
 			 uint64_t *deadline_r);
 
 /* The shell started a sync; any armed timer is to be dropped. */
-void idle_notify_policy_sync_started(struct idle_notify_policy *policy);
+void idle_notify_policy_sync_started(struct idle_notify_policy *policy,
+				     uint64_t now);
 
 /* The sync finished.  Changes signalled while it ran queue exactly one
    follow-up sync. */

@@ -152,7 +152,7 @@ static bool idle_sync_start(struct idle_command *ctx)
 	struct client *client = ctx->client;
 	enum mailbox_sync_flags flags = idle_sync_flags(ctx);
 
-	idle_notify_policy_sync_started(&ctx->policy);
+	idle_notify_policy_sync_started(&ctx->policy, monotonic_msecs());
 	timeout_remove(&ctx->to_policy);
 	ctx->sync_is_full = ctx->full_sync_owed;
 	ctx->full_sync_owed = FALSE;

@@ -139,6 +139,28 @@ static const struct policy_scenario scenarios[] = {
 		SYNC_START(20),
 		SYNC_FINISH(30, WAIT, 0),
 	} },
+	{ "a stream is throttled after its grace, a quiet change is not",
+	  0, 1000, {
+		CHANGE(0, IDLE, SYNC, 0),
+		SYNC_START(0),
+		SYNC_FINISH(1, WAIT, 0),
+		/* within the grace: change by change */
+		CHANGE(400, IDLE, SYNC, 0),
+		SYNC_START(400),
+		SYNC_FINISH(401, WAIT, 0),
+		/* past it: STREAM_INTERVAL after the last sync began */
+		CHANGE(600, IDLE, ARM, 650),
+		CHANGE(620, IDLE, WAIT, 0),
+		TIMER(650, SYNC, 0),
+		SYNC_START(650),
+		SYNC_FINISH(651, WAIT, 0),
+		CHANGE(700, IDLE, ARM, 900),
+		TIMER(900, SYNC, 0),
+		SYNC_START(900),
+		SYNC_FINISH(901, WAIT, 0),
+		/* more than STREAM_GAP of quiet: a new stream, pushed at once */
+		CHANGE(3000, IDLE, SYNC, 0),
+	} },
 	{ "a busy writer never ends the window early", 500, 100, {
 		CHANGE(0, IDLE, ARM, 500),
 		CHANGE(50, BUSY, WAIT, 0),
@@ -236,7 +258,7 @@ static void play_step(const char *label, unsigned int idx,
 						  &deadline);
 		break;
 	case EV_SYNC_START:
-		idle_notify_policy_sync_started(policy);
+		idle_notify_policy_sync_started(policy, step->now);
 		break;
 	case EV_SYNC_FINISH:
 		action = idle_notify_policy_sync_finished(policy, step->now,
@@ -289,7 +311,7 @@ static void check_burst(unsigned int delay, bool busy)
 	unsigned int i, syncs = 0;
 
 	idle_notify_policy_init(&policy, delay, 1000);
-	idle_notify_policy_sync_started(&policy);
+	idle_notify_policy_sync_started(&policy, now);
 	for (i = 0; i < 100; i++) {
 		action = idle_notify_policy_change(&policy, ++now, busy,
 						   &deadline);
@@ -316,7 +338,7 @@ static void check_burst(unsigned int delay, bool busy)
 	}
 	if (action == IDLE_NOTIFY_SYNC_NOW) {
 		syncs++;
-		idle_notify_policy_sync_started(&policy);
+		idle_notify_policy_sync_started(&policy, now);
 	}
 	/* the follow-up sync saw everything: nothing more is owed */
 	action = idle_notify_policy_sync_finished(&policy, ++now, &deadline);
@@ -343,7 +365,8 @@ static void test_notify_policy_burst(void)
    obeying every action: syncs never overlap, a sync only starts when a
    change is owed, a timer is never armed in the past, and every change is
    covered by a sync that starts after it within the bound that the model
-   promises (the longest sync plus the longer of the two waits). */
+   promises (the longest sync plus the longest of the waits: the window,
+   the writer wait and the stream interval). */
 struct sim_shell {
 	const char *label;
 	struct idle_notify_policy policy;
@@ -380,7 +403,7 @@ static void sim_obey(struct sim_shell *sim, enum idle_notify_action action,
 			   "with no change owed", sim->label, event,
 			   sim->now);
 		sim->timer_armed = false;
-		idle_notify_policy_sync_started(&sim->policy);
+		idle_notify_policy_sync_started(&sim->policy, sim->now);
 		sim->syncing = true;
 		sim->sync_end = sim->now +
 			sim_rand(sim) % (SIM_MAX_SYNC_MSECS + 1);
@@ -401,8 +424,10 @@ static void sim_run(const char *label, unsigned int delay,
 		    unsigned int writer_wait, unsigned int change_permille,
 		    uint32_t seed)
 {
+	uint64_t wait = delay > writer_wait ? delay : writer_wait;
 	const uint64_t bound = SIM_MAX_SYNC_MSECS +
-		(delay > writer_wait ? delay : writer_wait);
+		(wait > IDLE_NOTIFY_STREAM_INTERVAL_MSECS ? wait :
+		 IDLE_NOTIFY_STREAM_INTERVAL_MSECS);
 	struct sim_shell sim;
 	enum idle_notify_action action;
 	uint64_t deadline, end = 200000;
