@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -202,7 +203,16 @@ class DovecotInstance:
             self.proc.stdout.close()
         self.proc = None
         if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            # a mail process that forked after the snapshot above may
+            # still write below tmp for a moment: try again briefly
+            for _ in range(25):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                if not os.path.exists(self.tmp):
+                    break
+                time.sleep(0.2)
+            else:
+                sys.stderr.write("dovecot_instance: could not remove %s\n"
+                                 % self.tmp)
             self.tmp = None
 
     @staticmethod
