@@ -353,12 +353,10 @@ static bool idle_command_continue(struct client_command_context *cmd)
 		return TRUE;
 	}
 	if (ctx->sync_failed) {
-		/* the untagged NO says what went wrong */
-		if (ctx->ending == IDLE_DONE_NEED_MORE)
-			ctx->ending = IDLE_DONE_DONE;
-		idle_finish(ctx, ctx->ending == IDLE_DONE_DONE ?
-			    "NO IDLE ended: the mailbox could not be synced." :
-			    idle_tagline(ctx));
+		/* the untagged NO says what went wrong.  A BAD line never
+		   starts a sync, so the ending here is DONE or none yet. */
+		idle_finish(ctx, "NO IDLE ended: the mailbox could not be "
+			    "synced.");
 		return TRUE;
 	}
 	if (ctx->ending != IDLE_DONE_NEED_MORE)

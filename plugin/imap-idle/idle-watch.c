@@ -265,6 +265,12 @@ static void dir_watch_unsubscribe(struct idle_watch *watch,
 		dir_watch_free(dir);
 }
 
+static void watch_unsubscribe_dirs(struct idle_watch *watch)
+{
+	while (watch->dir_count > 0)
+		dir_watch_unsubscribe(watch, watch->dirs[--watch->dir_count]);
+}
+
 /* --- 1. Dovecot's own watch, 3. polling ---------------------------------- */
 
 static void dovecot_notify_callback(struct mailbox *box ATTR_UNUSED,
@@ -372,10 +378,7 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 	watch_add_dir(watch, MAILBOX_LIST_PATH_TYPE_INDEX, &failed);
 	watch_add_dir(watch, MAILBOX_LIST_PATH_TYPE_CONTROL, &failed);
 	if (failed || watch->dir_count == 0) {
-		while (watch->dir_count > 0) {
-			dir_watch_unsubscribe(watch,
-				watch->dirs[--watch->dir_count]);
-		}
+		watch_unsubscribe_dirs(watch);
 		watch_start_polling(watch, set,
 			"inotify instance or watch limit reached, or the "
 			"filesystem has no notifications");
@@ -391,8 +394,7 @@ void idle_watch_stop(struct idle_watch **_watch)
 		return;
 	*_watch = NULL;
 
-	while (watch->dir_count > 0)
-		dir_watch_unsubscribe(watch, watch->dirs[--watch->dir_count]);
+	watch_unsubscribe_dirs(watch);
 	timeout_remove(&watch->to_poll);
 	mailbox_notify_changes_stop(watch->box);
 	i_free(watch->uidlist_lock_path);
