@@ -49,7 +49,6 @@ struct idle_command {
 
 	bool manual_cork:1;
 	bool full_sync_owed:1;
-	bool sync_is_full:1;
 	bool finished:1;
 	bool final_sync_started:1;
 	bool sync_failed:1;
@@ -131,10 +130,11 @@ static void idle_command_end_from_callback(struct idle_command *ctx,
 /* On maildir, a change Dovecot wrote is in the index already, so syncing
    the index reports it; the directory scan (which moves new/ to cur/
    under the uidlist lock, where idlers of one mailbox would queue behind
-   each other) can wait for Dovecot's own watch, the poll or DONE.  FAST
-   skips the scan only within MAILBOX_FULL_SYNC_INTERVAL of the last full
-   one, so the index sync claims that it just checked.  dbox syncs are
-   index syncs anyway, and skipping them would delay \Recent. */
+   each other, and claims \Recent) waits for DONE, unless a writer
+   bypassed Dovecot (idle-watch.c).  FAST skips the scan only within
+   MAILBOX_FULL_SYNC_INTERVAL of the last full one, so the index sync
+   claims that it just checked.  dbox syncs are index syncs anyway, and
+   skipping them would delay \Recent. */
 static enum mailbox_sync_flags idle_sync_flags(struct idle_command *ctx)
 {
 	struct index_mailbox_context *ibox;
@@ -154,9 +154,10 @@ static bool idle_sync_start(struct idle_command *ctx)
 
 	idle_notify_policy_sync_started(&ctx->policy, monotonic_msecs());
 	timeout_remove(&ctx->to_policy);
-	ctx->sync_is_full = ctx->full_sync_owed;
 	ctx->full_sync_owed = FALSE;
 	ctx->syncs++;
+	if (ctx->watch != NULL)
+		idle_watch_sync_started(ctx->watch);
 	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, flags);
 	return idle_command_continue(ctx->cmd);
 }
@@ -312,7 +313,7 @@ idle_sync_done(struct idle_command *ctx, uint64_t *deadline_r)
 			mailbox_get_storage(client->mailbox));
 		ctx->sync_failed = TRUE;
 	} else {
-		idle_watch_synced(ctx->watch, ctx->sync_is_full);
+		idle_watch_synced(ctx->watch);
 	}
 	ctx->sync_ctx = NULL;
 	return idle_notify_policy_sync_finished(&ctx->policy,

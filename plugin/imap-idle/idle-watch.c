@@ -7,6 +7,9 @@
 #include "mail-index-private.h"
 #include "mail-index-view-private.h"
 #include "mail-transaction-log-private.h"
+#include "maildir-storage.h"
+#include "maildir-uidlist.h"
+#include "maildir-sync.h"
 #include "idle-settings.h"
 #include "idle-watch.h"
 
@@ -32,7 +35,8 @@
       ioloop can't watch (inotify limits hit, or imap_idle_watch = poll).
    Signals from 2 and 3 are filtered: the mailbox changed only if its
    transaction log grew past the position this client's view last synced
-   to (or, for maildir when polling, new/ or cur/ changed).  That drops the
+   to (or, for maildir, new/ or cur/ holds a change no Dovecot process
+   recorded).  That drops the
    events of this client's own writes without a race: the position comes
    from the view, so a commit that lands during a sync is still newer.
    A change that is in the log needs only an index sync to be reported;
@@ -60,13 +64,17 @@ struct idle_watch {
 	struct idle_dir_watch *dirs[2];
 	unsigned int dir_count;
 	struct timeout *to_poll;
+	struct timeout *to_dirs_check;
 
 	/* what the last sync saw */
 	ino_t log_ino;
 	uoff_t log_offset;
 	bool log_position_known;
-	struct timespec cur_mtime;
 
+	/* maildir: check the directories when the writer's commit or this
+	   client's sync ends */
+	bool dirs_check_pending;
+	bool syncing;
 	bool dovecot_watches_log;
 	bool polling;
 };
@@ -95,62 +103,73 @@ static bool log_grew(struct idle_watch *watch)
 		(uoff_t)st.st_size > watch->log_offset;
 }
 
-static void dir_mtime(const char *path, struct timespec *mtime_r)
-{
-	struct stat st;
-
-	if (path == NULL || stat(path, &st) < 0)
-		i_zero(mtime_r);
-	else
-		*mtime_r = st.st_mtim;
-}
-
-static bool timespec_equal(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-static bool dir_has_entries(const char *path)
+static bool maildir_new_has_unknown_file(struct idle_watch *watch,
+					 struct maildir_uidlist *uidlist)
 {
 	struct dirent *d;
 	DIR *dir;
+	uint32_t uid;
 	bool found = FALSE;
 
-	if ((dir = opendir(path)) == NULL)
+	if ((dir = opendir(watch->new_path)) == NULL)
 		return errno != ENOENT;
-	while (!found && (d = readdir(dir)) != NULL)
-		found = d->d_name[0] != '.';
+	while (!found && (d = readdir(dir)) != NULL) {
+		found = d->d_name[0] != '.' &&
+			!maildir_uidlist_get_uid(uidlist, d->d_name, &uid);
+	}
 	(void)closedir(dir);
 	return found;
 }
 
-/* Whether maildir holds what only a full sync finds: mail in new/ (an
-   index sync reports Dovecot's deliveries but leaves their files there),
-   or a cur/ changed since this client's last full sync (another process
-   moved or renamed files, or wrote around Dovecot). */
+/* Whether maildir holds what only a full sync finds.  Dovecot's own
+   writers record everything they do: a delivery is in the uidlist and the
+   index when it commits (its file may stay in new/, and moving it to cur/
+   is no news to anyone), and a sync that renames files in cur/ stores the
+   resulting cur/ mtime in the index header.  So a full sync is owed only
+   for a file in new/ that the uidlist doesn't know, or a cur/ mtime that
+   no sync recorded: a writer that bypassed Dovecot.  Checking this instead
+   of "new/ is not empty" keeps idlers of one mailbox from all queueing on
+   the uidlist lock to move each delivery into cur/. */
 static bool maildir_needs_full_sync(struct idle_watch *watch)
 {
-	struct timespec cur_mtime;
+	struct maildir_mailbox *mbox = MAILDIR_MAILBOX(watch->box);
+	struct stat st;
 
-	if (watch->new_path == NULL)
-		return FALSE;
-	if (dir_has_entries(watch->new_path))
+	if (maildir_sync_header_refresh(mbox) < 0 ||
+	    stat(watch->cur_path, &st) < 0)
 		return TRUE;
-	dir_mtime(watch->cur_path, &cur_mtime);
-	return !timespec_equal(&cur_mtime, &watch->cur_mtime);
+	if ((uint32_t)st.st_mtime != mbox->maildir_hdr.cur_mtime ||
+	    (uint32_t)ST_MTIME_NSEC(st) != mbox->maildir_hdr.cur_mtime_nsecs)
+		return TRUE;
+	if (maildir_uidlist_refresh(mbox->uidlist) < 0)
+		return TRUE;
+	return maildir_new_has_unknown_file(watch, mbox->uidlist);
 }
 
 static void watch_check(struct idle_watch *watch, bool include_dirs)
 {
 	enum idle_watch_signal signal = 0;
 
-	if (watch->uidlist_lock_path != NULL &&
-	    path_exists(watch->uidlist_lock_path))
-		signal |= IDLE_WATCH_SIGNAL_WRITER_BUSY;
 	if (log_grew(watch))
 		signal |= IDLE_WATCH_SIGNAL_LOG_GREW;
-	if (include_dirs && maildir_needs_full_sync(watch))
-		signal |= IDLE_WATCH_SIGNAL_FULL_SYNC;
+	if (watch->uidlist_lock_path != NULL &&
+	    path_exists(watch->uidlist_lock_path)) {
+		signal |= IDLE_WATCH_SIGNAL_WRITER_BUSY;
+		/* look at the directories once the commit is over: mid-commit
+		   its files are in new/ before the uidlist lists them, and a
+		   save that found the lock taken leaves its file there
+		   unlisted, with nothing but new/ changing */
+		watch->dirs_check_pending = TRUE;
+	} else if (include_dirs || watch->dirs_check_pending) {
+		/* after this client's sync: not while it waits for output
+		   (refreshing index and uidlist belongs between syncs), and
+		   not ahead of the sync the log asks for (EXISTS first) */
+		watch->dirs_check_pending = watch->syncing ||
+			(signal & IDLE_WATCH_SIGNAL_LOG_GREW) != 0;
+		if (!watch->dirs_check_pending && watch->new_path != NULL &&
+		    maildir_needs_full_sync(watch))
+			signal |= IDLE_WATCH_SIGNAL_FULL_SYNC;
+	}
 	if (signal != 0)
 		watch->callback(signal, watch->context);
 }
@@ -291,6 +310,12 @@ static void poll_timeout(struct idle_watch *watch)
 	watch_check(watch, TRUE);
 }
 
+static void dirs_check_timeout(struct idle_watch *watch)
+{
+	timeout_remove(&watch->to_dirs_check);
+	watch_check(watch, FALSE);
+}
+
 static void log_poll_fallback(struct idle_watch *watch, const char *why)
 {
 	e_debug(event_create_passthrough(watch->event)->
@@ -367,7 +392,7 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 	watch->dovecot_watches_log =
 		strcmp(box->storage->name, "sdbox") == 0 ||
 		strcmp(box->storage->name, "mdbox") == 0;
-	idle_watch_synced(watch, TRUE);
+	idle_watch_synced(watch);
 
 	mailbox_notify_changes(box, dovecot_notify_callback, watch);
 
@@ -396,6 +421,7 @@ void idle_watch_stop(struct idle_watch **_watch)
 
 	watch_unsubscribe_dirs(watch);
 	timeout_remove(&watch->to_poll);
+	timeout_remove(&watch->to_dirs_check);
 	mailbox_notify_changes_stop(watch->box);
 	i_free(watch->uidlist_lock_path);
 	i_free(watch->new_path);
@@ -403,17 +429,22 @@ void idle_watch_stop(struct idle_watch **_watch)
 	i_free(watch);
 }
 
-void idle_watch_synced(struct idle_watch *watch, bool full_sync)
+void idle_watch_sync_started(struct idle_watch *watch)
+{
+	watch->syncing = TRUE;
+}
+
+void idle_watch_synced(struct idle_watch *watch)
 {
 	struct mail_transaction_log_file *head;
 	struct mail_index_view *view = watch->box->view;
 
-	/* after the sync: its own moves into cur/ are no news.  A rename
-	   by someone else racing with it is reported by the next full sync
-	   (the next change, or DONE). */
-	if (full_sync)
-		dir_mtime(watch->cur_path, &watch->cur_mtime);
-
+	watch->syncing = FALSE;
+	if (watch->dirs_check_pending && watch->to_dirs_check == NULL) {
+		/* from the ioloop: the callback isn't called from in here */
+		watch->to_dirs_check = timeout_add_short(0,
+			dirs_check_timeout, watch);
+	}
 	watch->log_position_known = FALSE;
 	if (view == NULL || watch->box->index == NULL ||
 	    watch->box->index->log == NULL)

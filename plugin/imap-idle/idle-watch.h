@@ -29,9 +29,11 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 		 void *context);
 void idle_watch_stop(struct idle_watch **watch);
 
-/* A sync finished successfully: what the mailbox looks like now is what
-   later signals are compared with.  full_sync: it was not index-only. */
-void idle_watch_synced(struct idle_watch *watch, bool full_sync);
+/* A sync of the mailbox begins. */
+void idle_watch_sync_started(struct idle_watch *watch);
+/* A sync finished successfully: the log position it reached is what
+   later signals are compared with. */
+void idle_watch_synced(struct idle_watch *watch);
 
 /* TRUE when this watch polls because filesystem notifications can't be
    used for this mailbox. */

@@ -42,14 +42,23 @@ def highestmodseq(lines):
     return None
 
 
-def test_lmtp_delivery_gives_exists_and_recent(setup):
+def test_lmtp_delivery_gives_exists_and_recent(setup, mail_format):
     dc, user, c, _ = setup()
     tag, _ = c.idle()
     dc.deliver_lmtp(user, make_message())
-    wait_all(c, ["* 1 EXISTS", "* 1 RECENT"])
-    dc.deliver_lmtp(user, make_message())
-    wait_all(c, ["* 2 EXISTS", "* 2 RECENT"])
-    untagged, tagged = c.done(tag)
+    if mail_format == "maildir":
+        # \Recent is claimed by a sync under the uidlist lock, which an
+        # idling maildir session leaves to DONE (README, "Watching")
+        wait_exists(c, 1)
+        dc.deliver_lmtp(user, make_message())
+        wait_exists(c, 2)
+        untagged, tagged = c.done(tag)
+        assert "* 2 RECENT" in untagged, untagged
+    else:
+        wait_all(c, ["* 1 EXISTS", "* 1 RECENT"])
+        dc.deliver_lmtp(user, make_message())
+        wait_all(c, ["* 2 EXISTS", "* 2 RECENT"])
+        untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK"), tagged
 
 

@@ -1,0 +1,92 @@
+# Copyright (c) 2026 dovecot-imap-idle authors; MIT licence.
+"""Maildir written by something other than Dovecot reaches an idling
+client: a file an external MDA renames into new/ (EXISTS), and a file
+renamed in cur/ to change its flags (FETCH FLAGS).  The plugin leaves
+Dovecot's own deliveries in new/ while idling (they are in the index
+already) and looks for files no Dovecot writer recorded instead; these
+tests are what keeps that check honest.  Also: deliveries left in new/
+during IDLE are all there, exactly once, after DONE."""
+
+import os
+import re
+import time
+
+import pytest
+
+from idle_helpers import (make_message, wait_exists, wait_for, exists_counts,
+                          doveadm_save)
+
+
+@pytest.fixture
+def maildir_idler(shared_dovecot, fresh_user, imap):
+    def make(messages=0):
+        dc = shared_dovecot(plugin=True, mail_format="maildir")
+        user = fresh_user(dc)
+        if messages:
+            doveadm_save(dc, user, count=messages)
+        c = imap(dc, user, select="INBOX")
+        box = os.path.join(dc.mail_home(user), "Maildir")
+        return dc, user, c, box
+    return make
+
+
+def external_delivery(dc, box, subject):
+    """What a non-Dovecot MDA does: write into tmp/, rename into new/."""
+    name = "%d.M%dP%d.outside" % (time.time(), time.monotonic_ns(),
+                                  os.getpid())
+    tmp = os.path.join(box, "tmp", name)
+    with open(tmp, "wb") as f:
+        f.write(make_message(subject=subject))
+    os.chown(tmp, dc.mail_uid, dc.mail_uid)
+    os.rename(tmp, os.path.join(box, "new", name))
+
+
+def test_external_mda_into_new_gives_exists(maildir_idler):
+    dc, user, c, box = maildir_idler(messages=1)
+    tag, _ = c.idle()
+    # a Dovecot delivery first, so new/ already holds a file Dovecot knows
+    dc.deliver_lmtp(user, make_message(subject="by lmtp"))
+    wait_exists(c, 2)
+    external_delivery(dc, box, "from outside")
+    wait_exists(c, 3)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    lines = c.command("FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    subjects = [l for l in lines[0] if "Subject:" in l]
+    assert any("from outside" in l for l in subjects), lines
+
+
+def test_external_flag_rename_in_cur_gives_fetch(maildir_idler):
+    dc, user, c, box = maildir_idler(messages=2)
+    c.command("NOOP")   # SELECT moved the saved mail into cur/ already
+    cur = os.path.join(box, "cur")
+    names = sorted(os.listdir(cur))
+    assert len(names) == 2, names
+    tag, _ = c.idle()
+    old = names[1]
+    base = old.split(":", 1)[0]
+    os.rename(os.path.join(cur, old), os.path.join(cur, base + ":2,F"))
+    lines = wait_for(c, lambda l: re.match(r"\* \d FETCH \(FLAGS \(.*"
+                                           r"\\Flagged", l) is not None,
+                     what="FETCH with \\Flagged")
+    assert lines[-1].startswith("* "), lines
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+def test_deliveries_left_in_new_are_all_there_after_done(maildir_idler,
+                                                         imap):
+    dc, user, c, box = maildir_idler()
+    tag, _ = c.idle()
+    for i in range(5):
+        dc.deliver_lmtp(user, make_message(subject="left %d" % i))
+        wait_exists(c, i + 1)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    # DONE's sync is a full one: nothing is left in new/ for later
+    assert os.listdir(os.path.join(box, "new")) == []
+    other = imap(dc, user, select=None)
+    status = other.command("STATUS INBOX (MESSAGES)")[0]
+    assert any("MESSAGES 5" in l for l in status), status
+    lines, tagged = c.command("NOOP")
+    assert exists_counts(lines) == [], lines
