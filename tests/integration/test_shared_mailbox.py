@@ -1,0 +1,78 @@
+# Copyright (c) 2026 dovecot-imap-idle authors; MIT licence.
+"""A mailbox shared through ACLs (acl + imap_acl plugins, a shared
+namespace): a user idling on another user's INBOX learns of the owner's
+flag changes, another grantee's expunges and LMTP deliveries to the owner,
+the same way as for their own mailbox.  For maildir, sdbox and mdbox."""
+
+import re
+
+import pytest
+
+from idle_helpers import (make_message, wait_exists, wait_for,
+                          register_profile, doveadm_save)
+
+FORMATS = {"maildir": "maildir:%%h/Maildir", "sdbox": "sdbox:%%h/sdbox",
+           "mdbox": "mdbox:%%h/mdbox"}
+pytestmark = pytest.mark.parametrize("mail_format", sorted(FORMATS))
+
+for fmt, location in FORMATS.items():
+    register_profile(
+        "acl-" + fmt,
+        imap_mail_plugins="$mail_plugins acl imap_acl imap_idle",
+        settings={"acl": "vfile"},
+        extra_conf="log_debug = category=imap-idle\n"
+                   "namespace inbox {\n  inbox = yes\n  separator = /\n}\n"
+                   "namespace shared {\n  type = shared\n"
+                   "  separator = /\n  prefix = shared/%%u/\n"
+                   "  location = " + location + "\n"
+                   "  subscriptions = no\n  list = children\n}\n")
+
+
+@pytest.fixture
+def shared_inbox(mail_format, shared_dovecot, fresh_user, imap):
+    """Owner, grantee and idler; the idler has IDLE running on the
+    owner's INBOX, which holds 3 messages."""
+    dc = shared_dovecot(plugin=True, mail_format=mail_format,
+                        profile="acl-" + mail_format)
+    owner, grantee, idler = fresh_user(dc), fresh_user(dc), fresh_user(dc)
+    doveadm_save(dc, owner, count=3)
+    own = imap(dc, owner)
+    for who in (grantee, idler):
+        own.command("SETACL INBOX %s lrswitekx" % who)
+    c = imap(dc, idler, select=None)
+    untagged, tagged = c.command("SELECT shared/%s/INBOX" % owner)
+    assert "[READ-WRITE]" in tagged, (untagged, tagged)
+    assert any(l == "* 3 EXISTS" for l in untagged), untagged
+    tag, _ = c.idle()
+    return dc, owner, grantee, own, c, tag
+
+
+def test_owner_flag_change_reaches_idler(shared_inbox):
+    dc, owner, grantee, own, c, tag = shared_inbox
+    own.command("STORE 2 +FLAGS.SILENT (\\Flagged)")
+    lines = wait_for(c, lambda l: l.startswith("* 2 FETCH"),
+                     what="* 2 FETCH")
+    assert re.match(r"\* 2 FETCH \(FLAGS \(.*\\Flagged.*\)\)$",
+                    lines[-1]), lines
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+def test_grantee_expunge_reaches_idler(shared_inbox, imap):
+    dc, owner, grantee, own, c, tag = shared_inbox
+    other = imap(dc, grantee, select="shared/%s/INBOX" % owner)
+    other.command("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    other.command("EXPUNGE")
+    wait_for(c, lambda l: l == "* 1 EXPUNGE", what="* 1 EXPUNGE")
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    lines, tagged = c.command("NOOP")
+    assert not any("EXISTS" in l or "EXPUNGE" in l for l in lines), lines
+
+
+def test_delivery_to_owner_reaches_idler(shared_inbox):
+    dc, owner, grantee, own, c, tag = shared_inbox
+    dc.deliver_lmtp(owner, make_message(subject="for the owner"))
+    wait_exists(c, 4)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
