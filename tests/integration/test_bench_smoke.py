@@ -50,6 +50,11 @@ def test_bench_single_quick(tmp_path):
     [sc] = doc["scenarios"]
     assert sc["name"] == "single"
     assert set(sc["runs"]) == {"stock", "imap_idle"}
+    # --quick: one round, stock first, each run after a writeback settle
+    [only_round] = sc["rounds"]
+    assert list(only_round) == ["stock", "imap_idle"]
+    for side, rec in only_round.items():
+        assert rec["settle"]["secs"] is not None, (side, rec["settle"])
     for side, run in sc["runs"].items():
         assert run["error"] is None, (side, run["error"])
         assert run["loadgen"]["ok"], (side, run["loadgen"]["errors"])
