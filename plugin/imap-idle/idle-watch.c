@@ -80,6 +80,7 @@ struct idle_watch {
 };
 
 #define FORCED_POLL_REASON "imap_idle_force_poll = yes"
+#define DIRS_CHECK_AFTER_SYNC_MSECS 20
 
 static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
 static bool poll_warning_logged = FALSE;
@@ -441,9 +442,11 @@ void idle_watch_synced(struct idle_watch *watch)
 
 	watch->syncing = FALSE;
 	if (watch->dirs_check_pending && watch->to_dirs_check == NULL) {
-		/* from the ioloop: the callback isn't called from in here */
-		watch->to_dirs_check = timeout_add_short(0,
-			dirs_check_timeout, watch);
+		/* a little later: the writer whose commit asked for it is
+		   still finishing (LMTP has yet to answer), and this is only
+		   a check for writers that bypassed the index */
+		watch->to_dirs_check = timeout_add_short(
+			DIRS_CHECK_AFTER_SYNC_MSECS, dirs_check_timeout, watch);
 	}
 	watch->log_position_known = FALSE;
 	if (view == NULL || watch->box->index == NULL ||
