@@ -412,6 +412,28 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 	return watch;
 }
 
+/* Dovecot's watches of one path in a process share the kernel's watch
+   descriptor, and removing any of them removes it for all: once one
+   client stops, the other clients idling on this mailbox would hear of
+   changes Dovecot alone sees (an outside writer) only on the 30 s
+   mailbox_idle_check_interval.  So they register theirs again.  (The
+   subscribers of the mailbox's index dir watch are exactly them.) */
+static void dovecot_watches_renew(struct idle_watch *stopped)
+{
+	struct idle_dir_watch *dir;
+	struct idle_watch *const *w;
+
+	if (stopped->dir_count == 0)
+		return;
+	dir = stopped->dirs[0];
+	array_foreach(&dir->subscribers, w) {
+		if (*w == stopped)
+			continue;
+		mailbox_notify_changes_stop((*w)->box);
+		mailbox_notify_changes((*w)->box, dovecot_notify_callback, *w);
+	}
+}
+
 void idle_watch_stop(struct idle_watch **_watch)
 {
 	struct idle_watch *watch = *_watch;
@@ -420,10 +442,11 @@ void idle_watch_stop(struct idle_watch **_watch)
 		return;
 	*_watch = NULL;
 
-	watch_unsubscribe_dirs(watch);
 	timeout_remove(&watch->to_poll);
 	timeout_remove(&watch->to_dirs_check);
 	mailbox_notify_changes_stop(watch->box);
+	dovecot_watches_renew(watch);
+	watch_unsubscribe_dirs(watch);
 	i_free(watch->uidlist_lock_path);
 	i_free(watch->new_path);
 	i_free(watch->cur_path);

@@ -5,7 +5,11 @@ renamed in cur/ to change its flags (FETCH FLAGS).  The plugin leaves
 Dovecot's own deliveries in new/ while idling (they are in the index
 already) and looks for files no Dovecot writer recorded instead; these
 tests are what keeps that check honest.  Also: deliveries left in new/
-during IDLE are all there, exactly once, after DONE."""
+during IDLE are all there, exactly once, after DONE; and clients of one
+imap process idling on the same maildir all hear of an outside writer,
+also after one of them stopped idling (Dovecot's watches of a path share
+one kernel watch, which the first stop removes: stock Dovecot then tells
+the others 30 s late)."""
 
 import os
 import re
@@ -14,7 +18,8 @@ import time
 import pytest
 
 from idle_helpers import (make_message, wait_exists, wait_for, exists_counts,
-                          doveadm_save)
+                          doveadm_save, imap_pids)
+
 
 
 @pytest.fixture
@@ -90,3 +95,45 @@ def test_deliveries_left_in_new_are_all_there_after_done(maildir_idler,
     assert any("MESSAGES 5" in l for l in status), status
     lines, tagged = c.command("NOOP")
     assert exists_counts(lines) == [], lines
+
+
+def test_outside_writer_reaches_every_client_of_one_process(dovecot, imap):
+    user = "one"
+    dc = dovecot(plugin=True, mail_format="maildir", users=[user],
+                 extra_conf="log_debug = category=imap-idle\n",
+                 service_imap="  client_limit = 10\n  service_count = 0\n"
+                              "  process_limit = 1\n")
+    doveadm_save(dc, user, count=1)
+    clients = [imap(dc, user, select="INBOX") for _ in range(3)]
+    assert len(imap_pids(dc)) == 1, imap_pids(dc)
+    tags = [c.idle()[0] for c in clients]
+    box = os.path.join(dc.mail_home(user), "Maildir")
+    external_delivery(dc, box, "from outside")
+    for c in clients:
+        wait_exists(c, 2)
+    for c, tag in zip(clients, tags):
+        untagged, tagged = c.done(tag)
+        assert tagged.startswith(tag + " OK"), tagged
+
+
+def test_outside_writer_after_a_neighbour_stopped_idling(dovecot, imap):
+    user = "one"
+    dc = dovecot(plugin=True, mail_format="maildir", users=[user],
+                 extra_conf="log_debug = category=imap-idle\n",
+                 service_imap="  client_limit = 10\n  service_count = 0\n"
+                              "  process_limit = 1\n")
+    doveadm_save(dc, user, count=1)
+    clients = [imap(dc, user, select="INBOX") for _ in range(3)]
+    assert len(imap_pids(dc)) == 1, imap_pids(dc)
+    tags = [c.idle()[0] for c in clients]
+    # the newest idler leaves: Dovecot's watches of new/ in this process
+    # share one kernel watch, which its stop removes
+    clients[2].done(tags[2])
+    time.sleep(1.5)     # past whatever the removal itself set off
+    box = os.path.join(dc.mail_home(user), "Maildir")
+    external_delivery(dc, box, "from outside")
+    for c in clients[:2]:
+        wait_exists(c, 2)
+    for c, tag in zip(clients[:2], tags):
+        untagged, tagged = c.done(tag)
+        assert tagged.startswith(tag + " OK"), tagged
