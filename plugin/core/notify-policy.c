@@ -18,8 +18,11 @@
    - A stream of changes (see notify-policy.h) is pushed change by change
      for its first STREAM_GRACE; after that a sync starts at most every
      STREAM_INTERVAL, so a mailbox under constant change costs a few syncs
-     a second, not one per change.  This coalesces on the receiving side
-     without ever delaying the first change after a quiet spell.
+     a second, not one per change.  Not while the last sync brought new
+     mail: a burst of deliveries is pushed message by message (as fast as
+     syncs go, queued changes sharing one), so its last one arrives at
+     once.  This coalesces on the receiving side without ever delaying the
+     first change after a quiet spell.
    There is one timer; its deadline only ever moves earlier until it fires
    or a sync starts. */
 
@@ -35,6 +38,7 @@ void idle_notify_policy_init(struct idle_notify_policy *policy,
 	policy->last_change = 0;
 	policy->last_sync_start = 0;
 	policy->stream_active = false;
+	policy->last_sync_had_mail = false;
 	policy->syncing = false;
 	policy->change_pending = false;
 	policy->timer_armed = false;
@@ -59,7 +63,7 @@ static uint64_t policy_earliest_sync(const struct idle_notify_policy *policy,
 {
 	uint64_t earliest = policy->window_end, throttled;
 
-	if (policy->stream_active &&
+	if (policy->stream_active && !policy->last_sync_had_mail &&
 	    now - policy->stream_start >= IDLE_NOTIFY_STREAM_GRACE_MSECS) {
 		throttled = policy->last_sync_start +
 			IDLE_NOTIFY_STREAM_INTERVAL_MSECS;
@@ -144,9 +148,11 @@ void idle_notify_policy_sync_started(struct idle_notify_policy *policy,
 
 enum idle_notify_action
 idle_notify_policy_sync_finished(struct idle_notify_policy *policy,
-				 uint64_t now, uint64_t *deadline_r)
+				 uint64_t now, bool had_mail,
+				 uint64_t *deadline_r)
 {
 	policy->syncing = false;
+	policy->last_sync_had_mail = had_mail;
 	if (!policy->change_pending)
 		return IDLE_NOTIFY_WAIT;
 	policy->window_end = now + policy->delay_msecs;

@@ -21,11 +21,13 @@ enum idle_notify_action {
 
 /* Receiving-side coalescing of a mailbox under constant change: changes
    less than STREAM_GAP apart form a stream; its first STREAM_GRACE is
-   pushed change by change (a burst of deliveries arrives at once), after
-   that syncs start at most every STREAM_INTERVAL.  The first change after
-   a quiet spell is never delayed. */
+   pushed change by change, after that syncs start at most every
+   STREAM_INTERVAL, unless the last sync brought new mail: deliveries are
+   pushed one by one however fast they come (a burst's last message at
+   once), flag changes and expunges a few times a second.  The first change
+   after a quiet spell is never delayed. */
 #define IDLE_NOTIFY_STREAM_GAP_MSECS 1000
-#define IDLE_NOTIFY_STREAM_GRACE_MSECS 500
+#define IDLE_NOTIFY_STREAM_GRACE_MSECS 50
 #define IDLE_NOTIFY_STREAM_INTERVAL_MSECS 250
 
 struct idle_notify_policy {
@@ -35,6 +37,7 @@ struct idle_notify_policy {
 	uint64_t window_end;
 	uint64_t stream_start, last_change, last_sync_start;
 	bool stream_active;
+	bool last_sync_had_mail;
 	bool syncing;
 	bool change_pending;
 	bool timer_armed;
@@ -62,11 +65,12 @@ idle_notify_policy_timer(struct idle_notify_policy *policy, uint64_t now,
 void idle_notify_policy_sync_started(struct idle_notify_policy *policy,
 				     uint64_t now);
 
-/* The sync finished.  Changes signalled while it ran queue exactly one
-   follow-up sync. */
+/* The sync finished; had_mail: it reported new messages.  Changes
+   signalled while it ran queue exactly one follow-up sync. */
 enum idle_notify_action
 idle_notify_policy_sync_finished(struct idle_notify_policy *policy,
-				 uint64_t now, uint64_t *deadline_r);
+				 uint64_t now, bool had_mail,
+				 uint64_t *deadline_r);
 
 const char *idle_notify_action_name(enum idle_notify_action action);
 

@@ -46,6 +46,8 @@ struct idle_command {
 	/* the line that ends IDLE, once seen */
 	enum idle_done_verdict ending;
 	unsigned int syncs;
+	/* the client's message count when the running sync started */
+	uint32_t messages_before_sync;
 
 	bool manual_cork:1;
 	bool full_sync_owed:1;
@@ -156,6 +158,7 @@ static bool idle_sync_start(struct idle_command *ctx)
 	timeout_remove(&ctx->to_policy);
 	ctx->full_sync_owed = FALSE;
 	ctx->syncs++;
+	ctx->messages_before_sync = client->messages_count;
 	if (ctx->watch != NULL)
 		idle_watch_sync_started(ctx->watch);
 	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, flags);
@@ -317,7 +320,9 @@ idle_sync_done(struct idle_command *ctx, uint64_t *deadline_r)
 	}
 	ctx->sync_ctx = NULL;
 	return idle_notify_policy_sync_finished(&ctx->policy,
-						monotonic_msecs(), deadline_r);
+		monotonic_msecs(),
+		client->messages_count > ctx->messages_before_sync,
+		deadline_r);
 }
 
 static bool idle_command_continue(struct client_command_context *cmd)

@@ -8,8 +8,8 @@
 
 /* Each scenario is a table of steps played against one policy, as the
    shell would: the event, the time, whether another process holds the
-   write lock (for changes), the action expected back and, for ARM_TIMER,
-   the deadline.  Sync start and sync finish are events too, since the
+   write lock (for changes) or the sync brought new mail (for sync
+   finish), the action expected back and, for ARM_TIMER, the deadline.  Sync start and sync finish are events too, since the
    shell reports them; sync start has no answer (WAIT in the table). */
 
 enum step_event {
@@ -29,7 +29,8 @@ enum step_event {
 struct policy_step {
 	enum step_event event;
 	uint64_t now;
-	bool writer_busy;
+	/* writer busy for a change, had mail for a sync finish */
+	bool flag;
 	enum idle_notify_action action;
 	uint64_t deadline;
 };
@@ -42,21 +43,26 @@ struct policy_step {
 	{ EV_SYNC_START, now, false, WAIT, 0 }
 #define SYNC_FINISH(now, action, deadline) \
 	{ EV_SYNC_FINISH, now, false, action, deadline }
+#define SYNC_FINISH_MAIL(now, action, deadline) \
+	{ EV_SYNC_FINISH, now, true, action, deadline }
 
 struct policy_scenario {
 	const char *name;
 	unsigned int delay_msecs, writer_wait_msecs;
-	struct policy_step steps[16];
+	struct policy_step steps[24];
 };
 
+/* Syncs that brought new mail are never throttled as part of a stream, so
+   scenarios about windows and follow-ups over a few hundred milliseconds
+   use those. */
 static const struct policy_scenario scenarios[] = {
 	{ "leading edge with delay 0", 0, 1000, {
 		CHANGE(100, IDLE, SYNC, 0),
 		SYNC_START(100),
-		SYNC_FINISH(105, WAIT, 0),
+		SYNC_FINISH_MAIL(105, WAIT, 0),
 		CHANGE(200, IDLE, SYNC, 0),
 		SYNC_START(200),
-		SYNC_FINISH(210, WAIT, 0),
+		SYNC_FINISH_MAIL(210, WAIT, 0),
 		/* nothing pending: a stray timer does nothing */
 		TIMER(300, WAIT, 0),
 	} },
@@ -81,13 +87,13 @@ static const struct policy_scenario scenarios[] = {
 		CHANGE(119, IDLE, WAIT, 0),
 		TIMER(120, SYNC, 0),
 		SYNC_START(120),
-		SYNC_FINISH(130, WAIT, 0),
+		SYNC_FINISH_MAIL(130, WAIT, 0),
 		/* a new window after the sync */
 		CHANGE(200, IDLE, ARM, 220),
 		CHANGE(201, IDLE, WAIT, 0),
 		TIMER(220, SYNC, 0),
 		SYNC_START(220),
-		SYNC_FINISH(221, WAIT, 0),
+		SYNC_FINISH_MAIL(221, WAIT, 0),
 	} },
 	{ "delay window is never extended under constant change", 20, 1000, {
 		CHANGE(0, IDLE, ARM, 20),
@@ -145,21 +151,36 @@ static const struct policy_scenario scenarios[] = {
 		SYNC_START(0),
 		SYNC_FINISH(1, WAIT, 0),
 		/* within the grace: change by change */
-		CHANGE(400, IDLE, SYNC, 0),
-		SYNC_START(400),
-		SYNC_FINISH(401, WAIT, 0),
+		CHANGE(40, IDLE, SYNC, 0),
+		SYNC_START(40),
+		SYNC_FINISH(41, WAIT, 0),
 		/* past it: STREAM_INTERVAL after the last sync began */
-		CHANGE(600, IDLE, ARM, 650),
-		CHANGE(620, IDLE, WAIT, 0),
-		TIMER(650, SYNC, 0),
-		SYNC_START(650),
-		SYNC_FINISH(651, WAIT, 0),
-		CHANGE(700, IDLE, ARM, 900),
-		TIMER(900, SYNC, 0),
-		SYNC_START(900),
-		SYNC_FINISH(901, WAIT, 0),
+		CHANGE(60, IDLE, ARM, 290),
+		CHANGE(100, IDLE, WAIT, 0),
+		TIMER(290, SYNC, 0),
+		SYNC_START(290),
+		SYNC_FINISH(291, WAIT, 0),
+		CHANGE(300, IDLE, ARM, 540),
+		TIMER(540, SYNC, 0),
+		SYNC_START(540),
+		SYNC_FINISH(541, WAIT, 0),
 		/* more than STREAM_GAP of quiet: a new stream, pushed at once */
 		CHANGE(3000, IDLE, SYNC, 0),
+	} },
+	{ "deliveries are pushed one by one, however long the stream",
+	  0, 1000, {
+		CHANGE(0, IDLE, SYNC, 0),
+		SYNC_START(0),
+		SYNC_FINISH_MAIL(1, WAIT, 0),
+		CHANGE(300, IDLE, SYNC, 0),
+		SYNC_START(300),
+		CHANGE(302, BUSY, WAIT, 0),
+		SYNC_FINISH_MAIL(303, SYNC, 0),
+		SYNC_START(303),
+		/* only flags this time: the stream is throttled again */
+		SYNC_FINISH(304, WAIT, 0),
+		CHANGE(310, IDLE, ARM, 553),
+		TIMER(553, SYNC, 0),
 	} },
 	{ "a busy writer never ends the window early", 500, 100, {
 		CHANGE(0, IDLE, ARM, 500),
@@ -182,11 +203,11 @@ static const struct policy_scenario scenarios[] = {
 		TIMER(20, SYNC, 0),
 		SYNC_START(20),
 		CHANGE(25, IDLE, WAIT, 0),
-		SYNC_FINISH(40, ARM, 60),
+		SYNC_FINISH_MAIL(40, ARM, 60),
 		CHANGE(45, IDLE, WAIT, 0),
 		TIMER(60, SYNC, 0),
 		SYNC_START(60),
-		SYNC_FINISH(70, WAIT, 0),
+		SYNC_FINISH_MAIL(70, WAIT, 0),
 	} },
 	{ "busy change during a sync still queues a follow-up", 0, 1000, {
 		CHANGE(0, IDLE, SYNC, 0),
@@ -214,7 +235,7 @@ static const struct policy_scenario scenarios[] = {
 		SYNC_START(20),
 		CHANGE(21, IDLE, WAIT, 0),
 		TIMER(22, WAIT, 0),
-		SYNC_FINISH(30, ARM, 50),
+		SYNC_FINISH_MAIL(30, ARM, 50),
 		TIMER(50, SYNC, 0),
 	} },
 };
@@ -250,8 +271,7 @@ static void play_step(const char *label, unsigned int idx,
 		return;
 	case EV_CHANGE:
 		action = idle_notify_policy_change(policy, step->now,
-						   step->writer_busy,
-						   &deadline);
+						   step->flag, &deadline);
 		break;
 	case EV_TIMER:
 		action = idle_notify_policy_timer(policy, step->now,
@@ -262,13 +282,15 @@ static void play_step(const char *label, unsigned int idx,
 		break;
 	case EV_SYNC_FINISH:
 		action = idle_notify_policy_sync_finished(policy, step->now,
+							  step->flag,
 							  &deadline);
 		break;
 	}
 	UNIT_CHECK(action == step->action,
 		   "%s: step %u (%s%s at %" PRIu64 "): got %s, expected %s",
 		   label, idx, event_name(step->event),
-		   step->writer_busy ? ", writer busy" : "", step->now,
+		   !step->flag ? "" : step->event == EV_CHANGE ?
+		   ", writer busy" : ", had mail", step->now,
 		   idle_notify_action_name(action),
 		   idle_notify_action_name(step->action));
 	if (action == IDLE_NOTIFY_ARM_TIMER &&
@@ -302,7 +324,8 @@ static void test_notify_policy_scenarios(void)
 	}
 }
 
-/* A burst of any length during a sync costs exactly one follow-up. */
+/* A burst of deliveries of any length during a sync costs exactly one
+   follow-up. */
 static void check_burst(unsigned int delay, bool busy)
 {
 	struct idle_notify_policy policy;
@@ -319,7 +342,8 @@ static void check_burst(unsigned int delay, bool busy)
 			   "delay %u busy %d: change %u during the sync: %s",
 			   delay, busy, i, idle_notify_action_name(action));
 	}
-	action = idle_notify_policy_sync_finished(&policy, ++now, &deadline);
+	action = idle_notify_policy_sync_finished(&policy, ++now, true,
+						  &deadline);
 	if (delay == 0) {
 		UNIT_CHECK(action == IDLE_NOTIFY_SYNC_NOW,
 			   "delay 0 busy %d: sync_finished: %s", busy,
@@ -341,7 +365,8 @@ static void check_burst(unsigned int delay, bool busy)
 		idle_notify_policy_sync_started(&policy, now);
 	}
 	/* the follow-up sync saw everything: nothing more is owed */
-	action = idle_notify_policy_sync_finished(&policy, ++now, &deadline);
+	action = idle_notify_policy_sync_finished(&policy, ++now, true,
+						  &deadline);
 	UNIT_CHECK(action == IDLE_NOTIFY_WAIT,
 		   "delay %u busy %d: second sync_finished: %s", delay, busy,
 		   idle_notify_action_name(action));
@@ -442,7 +467,8 @@ static void sim_run(const char *label, unsigned int delay,
 			sim.syncing = false;
 			deadline = 0;
 			action = idle_notify_policy_sync_finished(
-				&sim.policy, sim.now, &deadline);
+				&sim.policy, sim.now, sim_rand(&sim) % 2 == 0,
+				&deadline);
 			sim_obey(&sim, action, deadline, "sync_finished");
 		}
 		if (sim.timer_armed && sim.now >= sim.timer_deadline) {
