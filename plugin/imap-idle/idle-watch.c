@@ -20,8 +20,9 @@
    1. Dovecot's own watch (mailbox_notify_changes()): kept because
       hibernation extracts it and it is Dovecot's fallback for changes no
       Dovecot process wrote (an external MDA into maildir new/).  It fires
-      500 ms late; on dbox, where it watches the transaction log, its
-      signal is filtered like the others, elsewhere taken at face value.
+      500 ms late.  On dbox it watches the transaction log, on maildir
+      new/ and cur/; there its signal is filtered like the others, in
+      other formats taken at face value.
    2. A watch on the mailbox's index and control directories, which every
       Dovecot writer touches when it commits (dovecot.index.log, and for
       maildir the dovecot-uidlist.lock rename that ends a delivery).  These
@@ -32,15 +33,14 @@
       one wd per path and instance, and the ioloop calls only the first io
       of a wd), fanned out here to each subscriber.
    3. A poll timer at imap_idle_poll_interval, used instead of 2 when the
-      ioloop can't watch (inotify limits hit, or imap_idle_watch = poll).
-   Signals from 2 and 3 are filtered: the mailbox changed only if its
-   transaction log grew past the position this client's view last synced
-   to (or, for maildir, new/ or cur/ holds a change no Dovecot process
-   recorded).  That drops the
-   events of this client's own writes without a race: the position comes
-   from the view, so a commit that lands during a sync is still newer.
-   A change that is in the log needs only an index sync to be reported;
-   the others need a full one (see idle-watch.h). */
+      ioloop can't watch (inotify limits hit, or imap_idle_force_poll).
+   Signals are filtered: the mailbox changed only if its transaction log
+   grew past the position this client's view last synced to, or (maildir)
+   new/ or cur/ holds a change no Dovecot process recorded.  That drops
+   the events of this client's own writes without a race: the position
+   comes from the view, so a commit that lands during a sync is still
+   newer.  A change that is in the log needs only an index sync to be
+   reported; the others need a full one (see idle-watch.h). */
 
 struct idle_dir_watch {
 	char *path;
@@ -71,6 +71,10 @@ struct idle_watch {
 	uoff_t log_offset;
 	bool log_position_known;
 
+	/* maildir: new/ and cur/ as the last check found them holding
+	   nothing unrecorded (while dirs_clean) */
+	struct timespec clean_new_mtime, clean_cur_mtime;
+	bool dirs_clean;
 	/* maildir: check the directories when the writer's commit or this
 	   client's sync ends */
 	bool dirs_check_pending;
@@ -131,20 +135,52 @@ static bool maildir_new_has_unknown_file(struct idle_watch *watch,
    no sync recorded: a writer that bypassed Dovecot.  Checking this instead
    of "new/ is not empty" keeps idlers of one mailbox from all queueing on
    the uidlist lock to move each delivery into cur/. */
-static bool maildir_needs_full_sync(struct idle_watch *watch)
+static bool maildir_has_unrecorded(struct idle_watch *watch,
+				   const struct stat *cur_st)
 {
 	struct maildir_mailbox *mbox = MAILDIR_MAILBOX(watch->box);
-	struct stat st;
 
-	if (maildir_sync_header_refresh(mbox) < 0 ||
-	    stat(watch->cur_path, &st) < 0)
+	if (maildir_sync_header_refresh(mbox) < 0)
 		return TRUE;
-	if ((uint32_t)st.st_mtime != mbox->maildir_hdr.cur_mtime ||
-	    (uint32_t)ST_MTIME_NSEC(st) != mbox->maildir_hdr.cur_mtime_nsecs)
+	if ((uint32_t)cur_st->st_mtime != mbox->maildir_hdr.cur_mtime ||
+	    (uint32_t)ST_MTIME_NSEC(*cur_st) !=
+	    mbox->maildir_hdr.cur_mtime_nsecs)
 		return TRUE;
 	if (maildir_uidlist_refresh(mbox->uidlist) < 0)
 		return TRUE;
 	return maildir_new_has_unknown_file(watch, mbox->uidlist);
+}
+
+static bool timespec_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Directories that haven't changed since a check found them clean are
+   still clean: the steady state of a poll costs two stat()s.  An mtime
+   within the last second is not trusted (coarse timestamps could hide a
+   later change in the same tick). */
+static bool maildir_needs_full_sync(struct idle_watch *watch)
+{
+	struct stat new_st, cur_st;
+	bool needed;
+
+	if (stat(watch->new_path, &new_st) < 0 ||
+	    stat(watch->cur_path, &cur_st) < 0) {
+		watch->dirs_clean = FALSE;
+		return TRUE;
+	}
+	if (watch->dirs_clean &&
+	    timespec_equal(&new_st.st_mtim, &watch->clean_new_mtime) &&
+	    timespec_equal(&cur_st.st_mtim, &watch->clean_cur_mtime))
+		return FALSE;
+	needed = maildir_has_unrecorded(watch, &cur_st);
+	watch->dirs_clean = !needed &&
+		new_st.st_mtime < ioloop_time - 1 &&
+		cur_st.st_mtime < ioloop_time - 1;
+	watch->clean_new_mtime = new_st.st_mtim;
+	watch->clean_cur_mtime = cur_st.st_mtim;
+	return needed;
 }
 
 static void watch_check(struct idle_watch *watch, bool include_dirs)

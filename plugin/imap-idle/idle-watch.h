@@ -13,8 +13,9 @@ enum idle_watch_signal {
 	/* The transaction log grew past what this client has synced: the
 	   change was written by Dovecot, so syncing the index reports it. */
 	IDLE_WATCH_SIGNAL_LOG_GREW = 0x02,
-	/* Something may have changed outside the index (Dovecot's own watch,
-	   or polled maildir directories): a full mailbox sync is needed. */
+	/* Something changed outside the index (a maildir writer that
+	   bypassed Dovecot, or Dovecot's own watch in formats other than
+	   maildir and dbox): a full mailbox sync is needed. */
 	IDLE_WATCH_SIGNAL_FULL_SYNC = 0x04,
 };
 

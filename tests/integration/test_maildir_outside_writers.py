@@ -137,3 +137,30 @@ def test_outside_writer_after_a_neighbour_stopped_idling(dovecot, imap):
     for c, tag in zip(clients[:2], tags):
         untagged, tagged = c.done(tag)
         assert tagged.startswith(tag + " OK"), tagged
+
+
+def test_outside_writers_while_polling(dovecot, imap):
+    """Polling (imap_idle_force_poll) remembers directories it found clean;
+    a later drop into new/ and a later rename in cur/ are still seen."""
+    user = "poller"
+    dc = dovecot(plugin=True, mail_format="maildir", users=[user],
+                 extra_conf="log_debug = category=imap-idle\n",
+                 settings={"imap_idle_poll_interval": "200ms",
+                           "imap_idle_force_poll": "yes"})
+    doveadm_save(dc, user, count=1)
+    c = imap(dc, user, select="INBOX")
+    c.command("NOOP")
+    tag, _ = c.idle()
+    time.sleep(2.5)     # several polls over directories older than 1 s
+    box = os.path.join(dc.mail_home(user), "Maildir")
+    external_delivery(dc, box, "from outside")
+    wait_exists(c, 2, timeout=5.0)
+    time.sleep(2.5)
+    cur = os.path.join(box, "cur")
+    name = sorted(os.listdir(cur))[0]
+    os.rename(os.path.join(cur, name),
+              os.path.join(cur, name.split(":", 1)[0] + ":2,S"))
+    wait_for(c, lambda l: re.match(r"\* 1 FETCH \(FLAGS \(.*\\Seen", l)
+             is not None, timeout=5.0, what="* 1 FETCH with \\Seen")
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
