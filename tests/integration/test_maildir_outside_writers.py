@@ -97,7 +97,10 @@ def test_deliveries_left_in_new_are_all_there_after_done(maildir_idler,
     assert exists_counts(lines) == [], lines
 
 
-def test_outside_writer_reaches_every_client_of_one_process(dovecot, imap):
+@pytest.fixture
+def one_process_idlers(dovecot, imap):
+    """Three clients of one user in one imap process, all idling on a
+    maildir INBOX that holds one message."""
     user = "one"
     dc = dovecot(plugin=True, mail_format="maildir", users=[user],
                  extra_conf="log_debug = category=imap-idle\n",
@@ -107,7 +110,10 @@ def test_outside_writer_reaches_every_client_of_one_process(dovecot, imap):
     clients = [imap(dc, user, select="INBOX") for _ in range(3)]
     assert len(imap_pids(dc)) == 1, imap_pids(dc)
     tags = [c.idle()[0] for c in clients]
-    box = os.path.join(dc.mail_home(user), "Maildir")
+    return dc, os.path.join(dc.mail_home(user), "Maildir"), clients, tags
+
+
+def outside_delivery_reaches(dc, box, clients, tags):
     external_delivery(dc, box, "from outside")
     for c in clients:
         wait_exists(c, 2)
@@ -116,27 +122,19 @@ def test_outside_writer_reaches_every_client_of_one_process(dovecot, imap):
         assert tagged.startswith(tag + " OK"), tagged
 
 
-def test_outside_writer_after_a_neighbour_stopped_idling(dovecot, imap):
-    user = "one"
-    dc = dovecot(plugin=True, mail_format="maildir", users=[user],
-                 extra_conf="log_debug = category=imap-idle\n",
-                 service_imap="  client_limit = 10\n  service_count = 0\n"
-                              "  process_limit = 1\n")
-    doveadm_save(dc, user, count=1)
-    clients = [imap(dc, user, select="INBOX") for _ in range(3)]
-    assert len(imap_pids(dc)) == 1, imap_pids(dc)
-    tags = [c.idle()[0] for c in clients]
+def test_outside_writer_reaches_every_client_of_one_process(
+        one_process_idlers):
+    dc, box, clients, tags = one_process_idlers
+    outside_delivery_reaches(dc, box, clients, tags)
+
+
+def test_outside_writer_after_a_neighbour_stopped_idling(one_process_idlers):
+    dc, box, clients, tags = one_process_idlers
     # the newest idler leaves: Dovecot's watches of new/ in this process
     # share one kernel watch, which its stop removes
     clients[2].done(tags[2])
     time.sleep(1.5)     # past whatever the removal itself set off
-    box = os.path.join(dc.mail_home(user), "Maildir")
-    external_delivery(dc, box, "from outside")
-    for c in clients[:2]:
-        wait_exists(c, 2)
-    for c, tag in zip(clients[:2], tags):
-        untagged, tagged = c.done(tag)
-        assert tagged.startswith(tag + " OK"), tagged
+    outside_delivery_reaches(dc, box, clients[:2], tags[:2])
 
 
 def test_outside_writers_while_polling(dovecot, imap):
