@@ -3,6 +3,7 @@
 #include "imap-common.h"
 #include "array.h"
 #include "ioloop.h"
+#include "time-util.h"
 #include "mail-storage-private.h"
 #include "mail-index-private.h"
 #include "mail-index-view-private.h"
@@ -75,6 +76,10 @@ struct idle_watch {
 	   nothing unrecorded (while dirs_clean) */
 	struct timespec clean_new_mtime, clean_cur_mtime;
 	bool dirs_clean;
+	/* maildir: a cur/ mtime the index header didn't have, since when */
+	struct timespec cur_suspect_mtime;
+	struct timeval cur_suspect_since;
+	bool cur_suspect;
 	/* maildir: check the directories when the writer's commit or this
 	   client's sync ends */
 	bool dirs_check_pending;
@@ -85,6 +90,7 @@ struct idle_watch {
 
 #define FORCED_POLL_REASON "imap_idle_force_poll = yes"
 #define DIRS_CHECK_AFTER_SYNC_MSECS 20
+#define DIRS_RECHECK_MSECS 50
 
 static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
 static bool poll_warning_logged = FALSE;
@@ -108,22 +114,90 @@ static bool log_grew(struct idle_watch *watch)
 		(uoff_t)st.st_size > watch->log_offset;
 }
 
-static bool maildir_new_has_unknown_file(struct idle_watch *watch,
-					 struct maildir_uidlist *uidlist)
+enum maildir_dirs_verdict {
+	DIRS_CLEAN,
+	/* maybe a writer between its rename and its record: look again */
+	DIRS_UNSURE,
+	/* something no Dovecot writer recorded: a full sync is owed */
+	DIRS_UNRECORDED,
+};
+
+/* A Dovecot delivery renames its file into new/ before it lists the file
+   in the uidlist, both under dovecot-uidlist.lock.  So a file the uidlist
+   lacks is unrecorded only if it is still missing after the lock was seen
+   free, from a uidlist read after that (a save that found the lock taken
+   never lists its file; neither does a writer bypassing Dovecot). */
+static enum maildir_dirs_verdict
+maildir_check_new(struct idle_watch *watch, struct maildir_uidlist *uidlist)
 {
+	ARRAY_TYPE(const_string) unknown;
+	const char *const *name;
 	struct dirent *d;
 	DIR *dir;
 	uint32_t uid;
-	bool found = FALSE;
 
+	if (maildir_uidlist_refresh(uidlist) < 0)
+		return DIRS_UNRECORDED;
 	if ((dir = opendir(watch->new_path)) == NULL)
-		return errno != ENOENT;
-	while (!found && (d = readdir(dir)) != NULL) {
-		found = d->d_name[0] != '.' &&
-			!maildir_uidlist_get_uid(uidlist, d->d_name, &uid);
+		return errno == ENOENT ? DIRS_CLEAN : DIRS_UNRECORDED;
+	t_array_init(&unknown, 4);
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] != '.' &&
+		    !maildir_uidlist_get_uid(uidlist, d->d_name, &uid)) {
+			const char *copy = t_strdup(d->d_name);
+			array_push_back(&unknown, &copy);
+		}
 	}
 	(void)closedir(dir);
-	return found;
+	if (array_count(&unknown) == 0)
+		return DIRS_CLEAN;
+	if (watch->uidlist_lock_path != NULL &&
+	    path_exists(watch->uidlist_lock_path))
+		return DIRS_UNSURE;
+	if (maildir_uidlist_refresh(uidlist) < 0)
+		return DIRS_UNRECORDED;
+	array_foreach(&unknown, name) {
+		if (!maildir_uidlist_get_uid(uidlist, *name, &uid))
+			return DIRS_UNRECORDED;
+	}
+	return DIRS_CLEAN;
+}
+
+static bool timespec_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* A Dovecot sync that renames files in cur/ stores cur/'s new mtime in
+   the index header when it ends, so a difference is believed only once
+   the same cur/ mtime has gone unrecorded for DIRS_RECHECK_MSECS. */
+static enum maildir_dirs_verdict
+maildir_check_cur(struct idle_watch *watch, const struct stat *cur_st)
+{
+	struct maildir_mailbox *mbox = MAILDIR_MAILBOX(watch->box);
+	bool suspected;
+
+	if (maildir_sync_header_refresh(mbox) < 0)
+		return DIRS_UNRECORDED;
+	if ((uint32_t)cur_st->st_mtime == mbox->maildir_hdr.cur_mtime &&
+	    (uint32_t)ST_MTIME_NSEC(*cur_st) ==
+	    mbox->maildir_hdr.cur_mtime_nsecs) {
+		watch->cur_suspect = FALSE;
+		return DIRS_CLEAN;
+	}
+	suspected = watch->cur_suspect &&
+		timespec_equal(&cur_st->st_mtim, &watch->cur_suspect_mtime);
+	if (suspected && timeval_diff_msecs(&ioloop_timeval,
+			&watch->cur_suspect_since) >= DIRS_RECHECK_MSECS) {
+		watch->cur_suspect = FALSE;
+		return DIRS_UNRECORDED;
+	}
+	if (!suspected) {
+		watch->cur_suspect = TRUE;
+		watch->cur_suspect_mtime = cur_st->st_mtim;
+		watch->cur_suspect_since = ioloop_timeval;
+	}
+	return DIRS_UNSURE;
 }
 
 /* Whether maildir holds what only a full sync finds.  Dovecot's own
@@ -134,53 +208,64 @@ static bool maildir_new_has_unknown_file(struct idle_watch *watch,
    for a file in new/ that the uidlist doesn't know, or a cur/ mtime that
    no sync recorded: a writer that bypassed Dovecot.  Checking this instead
    of "new/ is not empty" keeps idlers of one mailbox from all queueing on
-   the uidlist lock to move each delivery into cur/. */
-static bool maildir_has_unrecorded(struct idle_watch *watch,
-				   const struct stat *cur_st)
-{
-	struct maildir_mailbox *mbox = MAILDIR_MAILBOX(watch->box);
-
-	if (maildir_sync_header_refresh(mbox) < 0)
-		return TRUE;
-	if ((uint32_t)cur_st->st_mtime != mbox->maildir_hdr.cur_mtime ||
-	    (uint32_t)ST_MTIME_NSEC(*cur_st) !=
-	    mbox->maildir_hdr.cur_mtime_nsecs)
-		return TRUE;
-	if (maildir_uidlist_refresh(mbox->uidlist) < 0)
-		return TRUE;
-	return maildir_new_has_unknown_file(watch, mbox->uidlist);
-}
-
-static bool timespec_equal(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-/* Directories that haven't changed since a check found them clean are
+   the uidlist lock to move each delivery into cur/.
+   Directories that haven't changed since a check found them clean are
    still clean: the steady state of a poll costs two stat()s.  An mtime
    within the last second is not trusted (coarse timestamps could hide a
    later change in the same tick). */
-static bool maildir_needs_full_sync(struct idle_watch *watch)
+static enum maildir_dirs_verdict maildir_dirs_check(struct idle_watch *watch)
 {
+	struct maildir_mailbox *mbox = MAILDIR_MAILBOX(watch->box);
+	enum maildir_dirs_verdict verdict;
 	struct stat new_st, cur_st;
-	bool needed;
 
 	if (stat(watch->new_path, &new_st) < 0 ||
 	    stat(watch->cur_path, &cur_st) < 0) {
 		watch->dirs_clean = FALSE;
-		return TRUE;
+		return DIRS_UNRECORDED;
 	}
 	if (watch->dirs_clean &&
 	    timespec_equal(&new_st.st_mtim, &watch->clean_new_mtime) &&
 	    timespec_equal(&cur_st.st_mtim, &watch->clean_cur_mtime))
-		return FALSE;
-	needed = maildir_has_unrecorded(watch, &cur_st);
-	watch->dirs_clean = !needed &&
+		return DIRS_CLEAN;
+	T_BEGIN {
+		verdict = maildir_check_cur(watch, &cur_st);
+		if (verdict == DIRS_CLEAN)
+			verdict = maildir_check_new(watch, mbox->uidlist);
+	} T_END;
+	watch->dirs_clean = verdict == DIRS_CLEAN &&
 		new_st.st_mtime < ioloop_time - 1 &&
 		cur_st.st_mtime < ioloop_time - 1;
 	watch->clean_new_mtime = new_st.st_mtim;
 	watch->clean_cur_mtime = cur_st.st_mtim;
-	return needed;
+	return verdict;
+}
+
+static void dirs_check_timeout(struct idle_watch *watch);
+
+static void watch_dirs_check_later(struct idle_watch *watch,
+				   unsigned int msecs)
+{
+	if (watch->to_dirs_check == NULL) {
+		watch->to_dirs_check = timeout_add_short(msecs,
+			dirs_check_timeout, watch);
+	}
+}
+
+/* Returns TRUE if a full sync is owed; when unsure, looks again soon. */
+static bool watch_dirs_unrecorded(struct idle_watch *watch)
+{
+	switch (maildir_dirs_check(watch)) {
+	case DIRS_CLEAN:
+		break;
+	case DIRS_UNSURE:
+		watch->dirs_check_pending = TRUE;
+		watch_dirs_check_later(watch, DIRS_RECHECK_MSECS);
+		break;
+	case DIRS_UNRECORDED:
+		return TRUE;
+	}
+	return FALSE;
 }
 
 static void watch_check(struct idle_watch *watch, bool include_dirs)
@@ -204,7 +289,7 @@ static void watch_check(struct idle_watch *watch, bool include_dirs)
 		watch->dirs_check_pending = watch->syncing ||
 			(signal & IDLE_WATCH_SIGNAL_LOG_GREW) != 0;
 		if (!watch->dirs_check_pending && watch->new_path != NULL &&
-		    maildir_needs_full_sync(watch))
+		    watch_dirs_unrecorded(watch))
 			signal |= IDLE_WATCH_SIGNAL_FULL_SYNC;
 	}
 	if (signal != 0)
@@ -334,7 +419,7 @@ static void dovecot_notify_callback(struct mailbox *box ATTR_UNUSED,
 {
 	/* dbox: Dovecot watches the transaction log itself, through which
 	   every change goes, so the log position says it all; maildir: the
-	   log or the directories (see maildir_needs_full_sync()).  Other
+	   log or the directories (see maildir_dirs_check()).  Other
 	   formats: take it as is. */
 	if (watch->dovecot_watches_log || watch->new_path != NULL)
 		watch_check(watch, watch->new_path != NULL);
@@ -500,12 +585,11 @@ void idle_watch_synced(struct idle_watch *watch)
 	struct mail_index_view *view = watch->box->view;
 
 	watch->syncing = FALSE;
-	if (watch->dirs_check_pending && watch->to_dirs_check == NULL) {
+	if (watch->dirs_check_pending) {
 		/* a little later: the writer whose commit asked for it is
 		   still finishing (LMTP has yet to answer), and this is only
 		   a check for writers that bypassed the index */
-		watch->to_dirs_check = timeout_add_short(
-			DIRS_CHECK_AFTER_SYNC_MSECS, dirs_check_timeout, watch);
+		watch_dirs_check_later(watch, DIRS_CHECK_AFTER_SYNC_MSECS);
 	}
 	watch->log_position_known = FALSE;
 	if (view == NULL || watch->box->index == NULL ||
