@@ -167,28 +167,18 @@ def _scenarios():
         quick=dict(messages=10, spacing_ms=1000, rate=1.0, hold_secs=2,
                    notes=("--quick spaces deliveries 1 s apart (stock's "
                           "500 ms window may phase-lock)",))))
-    s.append(Scenario(
-        "n1000", "{N} idlers on {U} users", 1000, 1000,
-        messages=1000, rate=100, hold_secs=IDLE_HOLD, notes=IDLE_NOTE,
-        quick=dict(connections=100, users=100, messages=100, rate=50,
-                   hold_secs=2)))
-    s.append(Scenario(
-        "n1000-cl50", "{N} idlers on {U} users", 1000, 1000,
-        messages=1000, rate=100, client_limit=50, hold_secs=IDLE_HOLD,
-        notes=IDLE_NOTE,
-        quick=dict(connections=100, users=100, messages=100, rate=50,
-                   hold_secs=2)))
-    s.append(Scenario(
-        "n5000", "{N} idlers on {U} users", 5000, 5000,
-        messages=1000, rate=100, hold_secs=IDLE_HOLD, notes=IDLE_NOTE,
-        quick=dict(connections=500, users=500, messages=200, rate=100,
-                   hold_secs=2)))
-    s.append(Scenario(
-        "n5000-cl50", "{N} idlers on {U} users", 5000, 5000,
-        messages=1000, rate=100, client_limit=50, hold_secs=IDLE_HOLD,
-        notes=IDLE_NOTE,
-        quick=dict(connections=500, users=500, messages=200, rate=100,
-                   hold_secs=2)))
+    # N idlers on N users, in both process models
+    for n, quick_n, quick_messages, quick_rate in ((1000, 100, 100, 50),
+                                                   (5000, 500, 200, 100)):
+        for client_limit in (1, 50):
+            s.append(Scenario(
+                "n%d%s" % (n, "" if client_limit == 1 else "-cl50"),
+                "{N} idlers on {U} users", n, n,
+                messages=1000, rate=100, client_limit=client_limit,
+                hold_secs=IDLE_HOLD, notes=IDLE_NOTE,
+                quick=dict(connections=quick_n, users=quick_n,
+                           messages=quick_messages, rate=quick_rate,
+                           hold_secs=2)))
     s.append(Scenario(
         "fanout10", "{per} idlers per mailbox ({N} idlers, {U} users)",
         1000, 100, messages=300, rate=50, client_limit=50,
