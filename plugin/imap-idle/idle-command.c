@@ -159,8 +159,7 @@ static bool idle_sync_start(struct idle_command *ctx)
 	ctx->full_sync_owed = FALSE;
 	ctx->syncs++;
 	ctx->messages_before_sync = client->messages_count;
-	if (ctx->watch != NULL)
-		idle_watch_sync_started(ctx->watch);
+	idle_watch_sync_started(ctx->watch);
 	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, flags);
 	return idle_command_continue(ctx->cmd);
 }
