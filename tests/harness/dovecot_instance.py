@@ -53,10 +53,19 @@ def _exit_cleanly_on_signals():
                 pass
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count):
+    """count distinct free ports: all sockets stay bound until every port is
+    picked (one at a time, the kernel may hand out the same port twice)."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def _plugin_module_dir(tmp):
@@ -139,8 +148,7 @@ class DovecotInstance:
                     u, PASSWORD, self.mail_uid, self.mail_uid, home,
                     self.userdb_extra.get(u, "")))
         os.chown(os.path.join(t, "home"), self.mail_uid, self.mail_uid)
-        self.imap_port = free_port()
-        self.lmtp_port = free_port()
+        self.imap_port, self.lmtp_port = free_ports(2)
         self.log_path = os.path.join(t, "dovecot.log")
         plugins = self.imap_mail_plugins
         if plugins is None:
