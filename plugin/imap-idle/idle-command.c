@@ -203,6 +203,10 @@ static bool idle_apply(struct idle_command *ctx,
 			idle_policy_timeout, ctx);
 		break;
 	}
+	if (ctx->watch != NULL) {
+		idle_watch_set_listening(ctx->watch,
+			idle_notify_policy_listening(&ctx->policy));
+	}
 	return FALSE;
 }
 
@@ -228,7 +232,8 @@ static void idle_policy_timeout(struct idle_command *ctx)
 
 	timeout_remove(&ctx->to_policy);
 	action = idle_notify_policy_timer(&ctx->policy, monotonic_msecs(),
-					  &deadline);
+		ctx->watch != NULL && idle_watch_still_changing(ctx->watch),
+		&deadline);
 	idle_apply_from_callback(ctx, action, deadline);
 }
 

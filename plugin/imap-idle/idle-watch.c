@@ -32,7 +32,11 @@
       process needs no more instances than stock.  One inotify watch per
       directory serves every client of the process (the kernel hands out
       one wd per path and instance, and the ioloop calls only the first io
-      of a wd), fanned out here to each subscriber.
+      of a wd), fanned out here to each subscriber.  A subscriber whose
+      sync is owed at a deadline anyway stops listening until that sync
+      (idle_watch_set_listening()); once none listens, the kernel watch
+      is dropped, so a mailbox under constant change wakes its idlers
+      about once per sync instead of on every write.
    3. A poll timer at imap_idle_poll_interval, used instead of 2 when the
       ioloop can't watch (inotify limits hit, or imap_idle_force_poll).
    Signals are filtered: the mailbox changed only if its transaction log
@@ -45,8 +49,10 @@
 
 struct idle_dir_watch {
 	char *path;
+	/* NULL while no subscriber listens */
 	struct io *io;
 	ARRAY(struct idle_watch *) subscribers;
+	unsigned int listeners;
 	/* fanning out an event: a subscriber's callback may unsubscribe the
 	   last one, so freeing waits until the fan-out is over */
 	bool fanning_out;
@@ -57,6 +63,7 @@ struct idle_watch {
 	struct event *event;
 	idle_watch_callback_t *callback;
 	void *context;
+	const struct idle_settings *set;
 
 	/* maildir only: exists while a writer is inside its commit */
 	char *uidlist_lock_path;
@@ -71,6 +78,9 @@ struct idle_watch {
 	ino_t log_ino;
 	uoff_t log_offset;
 	bool log_position_known;
+	/* the log as this watch last looked at it */
+	ino_t looked_ino;
+	off_t looked_size;
 
 	/* maildir: new/ and cur/ as the last check found them holding
 	   nothing unrecorded (while dirs_clean) */
@@ -80,16 +90,25 @@ struct idle_watch {
 	struct timespec cur_suspect_mtime;
 	struct timeval cur_suspect_since;
 	bool cur_suspect;
+	/* maildir: when the directories were last read */
+	struct timeval last_dirs_check;
 	/* maildir: check the directories when the writer's commit or this
 	   client's sync ends */
 	bool dirs_check_pending;
 	bool syncing;
 	bool dovecot_watches_log;
 	bool polling;
+	/* subscribed to the directory watches but not listening */
+	bool muted;
+	/* Dovecot's own watch is stopped while muted */
+	bool dovecot_watch_stopped;
 };
 
 #define FORCED_POLL_REASON "imap_idle_force_poll = yes"
 #define DIRS_CHECK_AFTER_SYNC_MSECS 20
+/* a delivery burst asks for a check after every commit; new/ grows with
+   it, and reading it for each would cost more than the syncs */
+#define DIRS_CHECK_SPACING_MSECS 100
 #define DIRS_RECHECK_MSECS 50
 
 static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
@@ -102,13 +121,23 @@ static bool path_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Returns FALSE if the log can't be looked at. */
+static bool log_look(struct idle_watch *watch, struct stat *st_r)
+{
+	if (stat(watch->box->index->log->filepath, st_r) < 0) {
+		watch->looked_size = -1;
+		return FALSE;
+	}
+	watch->looked_ino = st_r->st_ino;
+	watch->looked_size = st_r->st_size;
+	return TRUE;
+}
+
 static bool log_grew(struct idle_watch *watch)
 {
 	struct stat st;
 
-	if (!watch->log_position_known)
-		return TRUE;
-	if (stat(watch->box->index->log->filepath, &st) < 0)
+	if (!log_look(watch, &st) || !watch->log_position_known)
 		return TRUE;
 	return st.st_ino != watch->log_ino ||
 		(uoff_t)st.st_size > watch->log_offset;
@@ -228,6 +257,7 @@ static enum maildir_dirs_verdict maildir_dirs_check(struct idle_watch *watch)
 	    timespec_equal(&new_st.st_mtim, &watch->clean_new_mtime) &&
 	    timespec_equal(&cur_st.st_mtim, &watch->clean_cur_mtime))
 		return DIRS_CLEAN;
+	watch->last_dirs_check = ioloop_timeval;
 	T_BEGIN {
 		verdict = maildir_check_cur(watch, &cur_st);
 		if (verdict == DIRS_CLEAN)
@@ -322,7 +352,7 @@ static void dir_watch_event(struct idle_dir_watch *dir)
 	array_append_array(&snapshot, &dir->subscribers);
 	dir->fanning_out = TRUE;
 	array_foreach(&snapshot, w) {
-		if (dir_watch_has(dir, *w))
+		if (dir_watch_has(dir, *w) && !(*w)->muted)
 			watch_check(*w, FALSE);
 	}
 	dir->fanning_out = FALSE;
@@ -367,6 +397,24 @@ static void dir_watch_free(struct idle_dir_watch *dir)
 	i_free(dir);
 }
 
+static bool dir_watch_listen(struct idle_dir_watch *dir)
+{
+	if (dir->listeners++ > 0)
+		return TRUE;
+	if (io_add_notify(dir->path, dir_watch_input, dir, &dir->io) ==
+	    IO_NOTIFY_ADDED)
+		return TRUE;
+	dir->listeners--;
+	return FALSE;
+}
+
+static void dir_watch_unlisten(struct idle_dir_watch *dir)
+{
+	i_assert(dir->listeners > 0);
+	if (--dir->listeners == 0)
+		io_remove(&dir->io);
+}
+
 /* Returns FALSE if the ioloop can't watch path. */
 static bool dir_watch_subscribe(struct idle_watch *watch, const char *path)
 {
@@ -374,17 +422,18 @@ static bool dir_watch_subscribe(struct idle_watch *watch, const char *path)
 
 	if (dir == NULL) {
 		dir = i_new(struct idle_dir_watch, 1);
-		if (io_add_notify(path, dir_watch_input, dir, &dir->io) !=
-		    IO_NOTIFY_ADDED) {
+		dir->path = i_strdup(path);
+		if (!dir_watch_listen(dir)) {
+			i_free(dir->path);
 			i_free(dir);
 			return FALSE;
 		}
-		dir->path = i_strdup(path);
 		i_array_init(&dir->subscribers, 4);
 		if (!array_is_created(&dir_watches))
 			i_array_init(&dir_watches, 16);
 		array_push_back(&dir_watches, &dir);
-	}
+	} else if (!dir_watch_listen(dir))
+		return FALSE;
 	array_push_back(&dir->subscribers, &watch);
 	watch->dirs[watch->dir_count++] = dir;
 	return TRUE;
@@ -402,6 +451,8 @@ static void dir_watch_unsubscribe(struct idle_watch *watch,
 			break;
 		}
 	}
+	if (!watch->muted)
+		dir_watch_unlisten(dir);
 	if (array_count(&dir->subscribers) == 0 && !dir->fanning_out)
 		dir_watch_free(dir);
 }
@@ -410,6 +461,7 @@ static void watch_unsubscribe_dirs(struct idle_watch *watch)
 {
 	while (watch->dir_count > 0)
 		dir_watch_unsubscribe(watch, watch->dirs[--watch->dir_count]);
+	watch->muted = FALSE;
 }
 
 /* --- 1. Dovecot's own watch, 3. polling ---------------------------------- */
@@ -499,6 +551,8 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 	watch->event = event;
 	watch->callback = callback;
 	watch->context = context;
+	watch->set = set;
+	watch->looked_size = -1;
 
 	if (strcmp(box->storage->name, "maildir") == 0) {
 		const char *box_path = mailbox_get_path(box);
@@ -548,7 +602,7 @@ static void dovecot_watches_renew(struct idle_watch *stopped)
 		return;
 	dir = stopped->dirs[0];
 	array_foreach(&dir->subscribers, w) {
-		if (*w == stopped)
+		if (*w == stopped || (*w)->dovecot_watch_stopped)
 			continue;
 		mailbox_notify_changes_stop((*w)->box);
 		mailbox_notify_changes((*w)->box, dovecot_notify_callback, *w);
@@ -576,7 +630,63 @@ void idle_watch_stop(struct idle_watch **_watch)
 
 void idle_watch_sync_started(struct idle_watch *watch)
 {
+	/* what changes from here on is news for the follow-up sync */
+	idle_watch_set_listening(watch, TRUE);
 	watch->syncing = TRUE;
+}
+
+/* Dovecot's watch wakes the process on every write into new/ and cur/
+   (stock's idlers pay that too).  While muted it carries no news either:
+   what it would report, the owed sync or the directory check after it
+   (maildir) finds.  Only stopped when this is the process's only idler
+   of the mailbox: stopping removes the kernel watch that all of the
+   process's watches of the path share. */
+static void dovecot_watch_pause(struct idle_watch *watch)
+{
+	if (watch->dir_count == 0 ||
+	    array_count(&watch->dirs[0]->subscribers) != 1)
+		return;
+	mailbox_notify_changes_stop(watch->box);
+	watch->dovecot_watch_stopped = TRUE;
+}
+
+static void dovecot_watch_resume(struct idle_watch *watch)
+{
+	if (!watch->dovecot_watch_stopped)
+		return;
+	watch->dovecot_watch_stopped = FALSE;
+	mailbox_notify_changes(watch->box, dovecot_notify_callback, watch);
+	if (watch->new_path != NULL)
+		watch->dirs_check_pending = TRUE;
+}
+
+void idle_watch_set_listening(struct idle_watch *watch, bool listening)
+{
+	unsigned int i;
+
+	if (watch->muted != listening)
+		return;
+	if (!listening) {
+		for (i = 0; i < watch->dir_count; i++)
+			dir_watch_unlisten(watch->dirs[i]);
+		watch->muted = TRUE;
+		dovecot_watch_pause(watch);
+		return;
+	}
+	watch->muted = FALSE;
+	dovecot_watch_resume(watch);
+	for (i = 0; i < watch->dir_count; i++) {
+		if (!dir_watch_listen(watch->dirs[i])) {
+			/* the watch limit was reached meanwhile */
+			while (i > 0)
+				dir_watch_unlisten(watch->dirs[--i]);
+			watch->muted = TRUE;
+			watch_unsubscribe_dirs(watch);
+			watch_start_polling(watch, watch->set,
+				"inotify watch limit reached");
+			return;
+		}
+	}
 }
 
 void idle_watch_synced(struct idle_watch *watch)
@@ -588,8 +698,16 @@ void idle_watch_synced(struct idle_watch *watch)
 	if (watch->dirs_check_pending) {
 		/* a little later: the writer whose commit asked for it is
 		   still finishing (LMTP has yet to answer), and this is only
-		   a check for writers that bypassed the index */
-		watch_dirs_check_later(watch, DIRS_CHECK_AFTER_SYNC_MSECS);
+		   a check for a save that found the uidlist locked or a
+		   writer that bypassed the index */
+		int since = watch->last_dirs_check.tv_sec == 0 ? -1 :
+			timeval_diff_msecs(&ioloop_timeval,
+					   &watch->last_dirs_check);
+		watch_dirs_check_later(watch,
+			since >= 0 && since < DIRS_CHECK_SPACING_MSECS -
+			DIRS_CHECK_AFTER_SYNC_MSECS ?
+			DIRS_CHECK_SPACING_MSECS - since :
+			DIRS_CHECK_AFTER_SYNC_MSECS);
 	}
 	watch->log_position_known = FALSE;
 	if (view == NULL || watch->box->index == NULL ||
@@ -602,6 +720,19 @@ void idle_watch_synced(struct idle_watch *watch)
 	watch->log_ino = head->st_ino;
 	watch->log_offset = view->log_file_head_offset;
 	watch->log_position_known = TRUE;
+}
+
+bool idle_watch_still_changing(struct idle_watch *watch)
+{
+	ino_t ino = watch->looked_ino;
+	off_t size = watch->looked_size;
+	struct stat st;
+
+	if (watch->uidlist_lock_path != NULL &&
+	    path_exists(watch->uidlist_lock_path))
+		return TRUE;
+	return !log_look(watch, &st) || size == -1 ||
+		st.st_ino != ino || st.st_size != size;
 }
 
 bool idle_watch_is_polling(const struct idle_watch *watch)

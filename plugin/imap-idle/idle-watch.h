@@ -30,11 +30,22 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 		 void *context);
 void idle_watch_stop(struct idle_watch **watch);
 
+/* Whether changes are worth a callback now (see
+   idle_notify_policy_listening()); not listening lets the process sleep
+   through a stream of writes.  Changes Dovecot's own watch or the
+   directory checks find are still reported.  A sync's start listens
+   again. */
+void idle_watch_set_listening(struct idle_watch *watch, bool listening);
+
 /* A sync of the mailbox begins. */
 void idle_watch_sync_started(struct idle_watch *watch);
 /* A sync finished successfully: the log position it reached is what
    later signals are compared with. */
 void idle_watch_synced(struct idle_watch *watch);
+
+/* Whether the mailbox changed since this watch last looked at it (or,
+   maildir, a writer is in the middle of its commit): a burst goes on. */
+bool idle_watch_still_changing(struct idle_watch *watch);
 
 /* TRUE when this watch polls because filesystem notifications can't be
    used for this mailbox. */

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from idle_helpers import (make_message, wait_exists, wait_for, exists_counts,
-                          doveadm_save, imap_pids)
+                          doveadm_save, imap_pids, LmtpClient)
 
 
 
@@ -162,3 +162,76 @@ def test_outside_writers_while_polling(dovecot, imap):
              is not None, timeout=5.0, what="* 1 FETCH with \\Seen")
     untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK"), tagged
+
+
+def flag_stream(client, seconds, rate=40, during=None):
+    """Another session flips \\Flagged on message 1 about rate times a
+    second for seconds; during() runs halfway through."""
+    start = time.monotonic()
+    i = 0
+    while time.monotonic() - start < seconds:
+        if during is not None and time.monotonic() - start >= seconds / 2:
+            during()
+            during = None
+        lines, tagged = client.command("STORE 1 %sFLAGS.SILENT (\\Flagged)"
+                                       % ("+-"[i % 2]))
+        assert " OK" in tagged, tagged
+        i += 1
+        time.sleep(1.0 / rate)
+
+
+def test_outside_writer_during_a_flag_stream(maildir_idler, imap):
+    """Past its first 50 ms a stream of flag changes is synced a few times
+    a second, and in between the idler listens to nothing, Dovecot's own
+    watch of new/ included; a file dropped into new/ then must still be
+    found once it listens again."""
+    dc, user, c, box = maildir_idler(messages=2)
+    c.command("NOOP")
+    tag, _ = c.idle()
+    storer = imap(dc, user, select="INBOX")
+    flag_stream(storer, 1.5,
+                during=lambda: external_delivery(dc, box, "from outside"))
+    wait_exists(c, 3)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+def test_outside_writer_during_a_delivery_burst(maildir_idler):
+    """A burst of deliveries is reported a few dozen at a time, and the
+    idler listens to nothing between those syncs; LMTP's saves never look
+    for unlisted files in new/, so a file dropped there mid-burst is found
+    only by the idler's own check once it listens again."""
+    dc, user, c, box = maildir_idler(messages=1)
+    c.command("NOOP")
+    tag, _ = c.idle()
+    lmtp = LmtpClient(dc.host, dc.lmtp_port)
+    try:
+        for i in range(30):
+            if i == 15:
+                external_delivery(dc, box, "from outside")
+            dc.deliver_lmtp(user, make_message(subject="burst %d" % i),
+                            lmtp=lmtp)
+    finally:
+        lmtp.close()
+    wait_exists(c, 32)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    lines, tagged = c.command("NOOP")
+    assert exists_counts(lines) == [], lines
+
+
+def test_outside_writer_during_a_flag_stream_in_one_process(
+        one_process_idlers):
+    """The same with three idlers in one process: they stop listening
+    each on its own, and Dovecot's watch of new/, shared by them, stays."""
+    dc, box, clients, tags = one_process_idlers
+    storer = clients[2]
+    untagged, tagged = storer.done(tags[2])
+    assert tagged.startswith(tags[2] + " OK"), tagged
+    flag_stream(storer, 1.5,
+                during=lambda: external_delivery(dc, box, "from outside"))
+    for c in clients[:2]:
+        wait_exists(c, 2)
+    for c, tag in zip(clients[:2], tags[:2]):
+        untagged, tagged = c.done(tag)
+        assert tagged.startswith(tag + " OK"), tagged

@@ -29,7 +29,8 @@ enum step_event {
 struct policy_step {
 	enum step_event event;
 	uint64_t now;
-	/* writer busy for a change, had mail for a sync finish */
+	/* writer busy for a change, had mail for a sync finish, still
+	   changing for a timer */
 	bool flag;
 	enum idle_notify_action action;
 	uint64_t deadline;
@@ -39,6 +40,8 @@ struct policy_step {
 	{ EV_CHANGE, now, busy, action, deadline }
 #define TIMER(now, action, deadline) \
 	{ EV_TIMER, now, false, action, deadline }
+#define TIMER_CHANGING(now, action, deadline) \
+	{ EV_TIMER, now, true, action, deadline }
 #define SYNC_START(now) \
 	{ EV_SYNC_START, now, false, WAIT, 0 }
 #define SYNC_FINISH(now, action, deadline) \
@@ -52,9 +55,9 @@ struct policy_scenario {
 	struct policy_step steps[24];
 };
 
-/* Syncs that brought new mail are never throttled as part of a stream, so
-   scenarios about windows and follow-ups over a few hundred milliseconds
-   use those. */
+/* Syncs that brought new mail throttle a stream least (DELIVERY_INTERVAL),
+   so scenarios about windows and follow-ups over a few hundred
+   milliseconds use those. */
 static const struct policy_scenario scenarios[] = {
 	{ "leading edge with delay 0", 0, 1000, {
 		CHANGE(100, IDLE, SYNC, 0),
@@ -167,20 +170,55 @@ static const struct policy_scenario scenarios[] = {
 		/* more than STREAM_GAP of quiet: a new stream, pushed at once */
 		CHANGE(3000, IDLE, SYNC, 0),
 	} },
-	{ "deliveries are pushed one by one, however long the stream",
+	{ "a burst of deliveries is synced once it is quiet for a tick",
 	  0, 1000, {
 		CHANGE(0, IDLE, SYNC, 0),
 		SYNC_START(0),
 		SYNC_FINISH_MAIL(1, WAIT, 0),
+		/* long after the last sync: at once */
 		CHANGE(300, IDLE, SYNC, 0),
 		SYNC_START(300),
 		CHANGE(302, BUSY, WAIT, 0),
-		SYNC_FINISH_MAIL(303, SYNC, 0),
-		SYNC_START(303),
-		/* only flags this time: the stream is throttled again */
-		SYNC_FINISH(304, WAIT, 0),
-		CHANGE(310, IDLE, ARM, 553),
-		TIMER(553, SYNC, 0),
+		/* within BURST_WINDOW of the last start: wait for quiet */
+		SYNC_FINISH_MAIL(303, ARM, 307),
+		TIMER_CHANGING(307, ARM, 311),
+		TIMER(311, SYNC, 0),
+		SYNC_START(311),
+		/* only flags, but mail came 9 ms ago: still deliveries, and
+		   a busy writer is no reason to wait longer */
+		SYNC_FINISH(312, WAIT, 0),
+		CHANGE(313, BUSY, ARM, 317),
+		TIMER(317, SYNC, 0),
+		SYNC_START(317),
+		SYNC_FINISH(318, WAIT, 0),
+		/* past BURST_WINDOW: at once */
+		CHANGE(340, BUSY, ARM, 1340),
+		CHANGE(341, IDLE, SYNC, 0),
+		SYNC_START(341),
+		SYNC_FINISH(342, WAIT, 0),
+		/* DELIVERY_MEMORY after the last mail: a flag stream past
+		   its grace */
+		CHANGE(460, IDLE, ARM, 591),
+		TIMER(591, SYNC, 0),
+	} },
+	{ "a burst that never pauses syncs every BURST_MAX_WAIT", 0, 1000, {
+		CHANGE(0, IDLE, SYNC, 0),
+		SYNC_START(0),
+		CHANGE(1, BUSY, WAIT, 0),
+		SYNC_FINISH_MAIL(2, ARM, 6),
+		TIMER_CHANGING(6, ARM, 10),
+		TIMER_CHANGING(10, ARM, 14),
+		TIMER_CHANGING(14, ARM, 18),
+		TIMER_CHANGING(18, ARM, 22),
+		TIMER_CHANGING(22, ARM, 26),
+		TIMER_CHANGING(26, ARM, 30),
+		TIMER_CHANGING(30, ARM, 34),
+		TIMER_CHANGING(34, ARM, 38),
+		TIMER_CHANGING(38, ARM, 42),
+		/* owed since 1: 40 ms */
+		TIMER_CHANGING(42, SYNC, 0),
+		SYNC_START(42),
+		SYNC_FINISH_MAIL(43, WAIT, 0),
 	} },
 	{ "a busy writer never ends the window early", 500, 100, {
 		CHANGE(0, IDLE, ARM, 500),
@@ -275,7 +313,7 @@ static void play_step(const char *label, unsigned int idx,
 		break;
 	case EV_TIMER:
 		action = idle_notify_policy_timer(policy, step->now,
-						  &deadline);
+						  step->flag, &deadline);
 		break;
 	case EV_SYNC_START:
 		idle_notify_policy_sync_started(policy, step->now);
@@ -290,7 +328,8 @@ static void play_step(const char *label, unsigned int idx,
 		   "%s: step %u (%s%s at %" PRIu64 "): got %s, expected %s",
 		   label, idx, event_name(step->event),
 		   !step->flag ? "" : step->event == EV_CHANGE ?
-		   ", writer busy" : ", had mail", step->now,
+		   ", writer busy" : step->event == EV_TIMER ?
+		   ", still changing" : ", had mail", step->now,
 		   idle_notify_action_name(action),
 		   idle_notify_action_name(step->action));
 	if (action == IDLE_NOTIFY_ARM_TIMER &&
@@ -355,7 +394,8 @@ static void check_burst(unsigned int delay, bool busy)
 			   delay, busy, idle_notify_action_name(action),
 			   deadline);
 		now += delay;
-		action = idle_notify_policy_timer(&policy, now, &deadline);
+		action = idle_notify_policy_timer(&policy, now, false,
+						  &deadline);
 		UNIT_CHECK(action == IDLE_NOTIFY_SYNC_NOW,
 			   "delay %u busy %d: timer: %s", delay, busy,
 			   idle_notify_action_name(action));
@@ -370,7 +410,8 @@ static void check_burst(unsigned int delay, bool busy)
 	UNIT_CHECK(action == IDLE_NOTIFY_WAIT,
 		   "delay %u busy %d: second sync_finished: %s", delay, busy,
 		   idle_notify_action_name(action));
-	action = idle_notify_policy_timer(&policy, now + 5000, &deadline);
+	action = idle_notify_policy_timer(&policy, now + 5000, false,
+					  &deadline);
 	UNIT_CHECK(action == IDLE_NOTIFY_WAIT,
 		   "delay %u busy %d: timer afterwards: %s", delay, busy,
 		   idle_notify_action_name(action));
@@ -475,6 +516,7 @@ static void sim_run(const char *label, unsigned int delay,
 			sim.timer_armed = false;
 			deadline = 0;
 			action = idle_notify_policy_timer(&sim.policy, sim.now,
+				sim_rand(&sim) % 2 == 0,
 							  &deadline);
 			sim_obey(&sim, action, deadline, "timer");
 		}
@@ -527,6 +569,59 @@ static void test_notify_policy_simulated_shell(void)
 	}
 }
 
+/* Changes are no news while a sync is owed at an armed deadline anyway,
+   and news while waiting for a writer's release or with nothing armed. */
+static void test_notify_policy_listening(void)
+{
+	struct idle_notify_policy policy;
+	enum idle_notify_action action;
+	uint64_t deadline = 0;
+
+	idle_notify_policy_init(&policy, 0, 1000);
+	UNIT_CHECK(idle_notify_policy_listening(&policy), "at start");
+	action = idle_notify_policy_change(&policy, 0, false, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_SYNC_NOW, "first change: %s",
+		   idle_notify_action_name(action));
+	idle_notify_policy_sync_started(&policy, 0);
+	UNIT_CHECK(idle_notify_policy_listening(&policy), "during a sync");
+	action = idle_notify_policy_sync_finished(&policy, 1, true, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_WAIT &&
+		   idle_notify_policy_listening(&policy), "after the sync");
+	action = idle_notify_policy_change(&policy, 3, true, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_ARM_TIMER && deadline == 7 &&
+		   !idle_notify_policy_listening(&policy),
+		   "burst: %s at %" PRIu64,
+		   idle_notify_action_name(action), deadline);
+	action = idle_notify_policy_timer(&policy, 7, true, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_ARM_TIMER &&
+		   !idle_notify_policy_listening(&policy),
+		   "burst goes on: %s", idle_notify_action_name(action));
+	action = idle_notify_policy_timer(&policy, 11, false, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_SYNC_NOW &&
+		   idle_notify_policy_listening(&policy),
+		   "burst over: %s", idle_notify_action_name(action));
+
+	idle_notify_policy_init(&policy, 0, 1000);
+	action = idle_notify_policy_change(&policy, 0, true, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_ARM_TIMER && deadline == 1000 &&
+		   idle_notify_policy_listening(&policy),
+		   "writer wait: %s", idle_notify_action_name(action));
+	action = idle_notify_policy_change(&policy, 5, false, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_SYNC_NOW,
+		   "writer released: %s", idle_notify_action_name(action));
+
+	idle_notify_policy_init(&policy, 20, 1000);
+	action = idle_notify_policy_change(&policy, 0, false, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_ARM_TIMER && deadline == 20 &&
+		   !idle_notify_policy_listening(&policy),
+		   "delay window: %s", idle_notify_action_name(action));
+	/* a busy writer seen another way doesn't turn it into a wait */
+	action = idle_notify_policy_change(&policy, 5, true, &deadline);
+	UNIT_CHECK(action == IDLE_NOTIFY_WAIT &&
+		   !idle_notify_policy_listening(&policy),
+		   "busy in the window: %s", idle_notify_action_name(action));
+}
+
 /* The clock may be any monotonic clock, including a large one. */
 static void test_notify_policy_large_clock(void)
 {
@@ -543,7 +638,7 @@ static void test_notify_policy_large_clock(void)
 	action = idle_notify_policy_change(&policy, now + 1, true, &deadline);
 	UNIT_CHECK(action == IDLE_NOTIFY_WAIT, "busy change: %s",
 		   idle_notify_action_name(action));
-	action = idle_notify_policy_timer(&policy, now + 20, &deadline);
+	action = idle_notify_policy_timer(&policy, now + 20, false, &deadline);
 	UNIT_CHECK(action == IDLE_NOTIFY_SYNC_NOW, "timer: %s",
 		   idle_notify_action_name(action));
 }
@@ -577,6 +672,7 @@ int main(void)
 		UNIT_TEST(test_notify_policy_scenarios),
 		UNIT_TEST(test_notify_policy_burst),
 		UNIT_TEST(test_notify_policy_simulated_shell),
+		UNIT_TEST(test_notify_policy_listening),
 		UNIT_TEST(test_notify_policy_large_clock),
 		UNIT_TEST(test_notify_policy_action_names),
 		UNIT_TEST_END
