@@ -53,6 +53,9 @@ struct idle_dir_watch {
 	struct io *io;
 	ARRAY(struct idle_watch *) subscribers;
 	unsigned int listeners;
+	/* events were read; they are looked at together (a commit raises
+	   several at once, each a separate ioloop callback) */
+	struct timeout *to_batch;
 	/* fanning out an event: a subscriber's callback may unsubscribe the
 	   last one, so freeing waits until the fan-out is over */
 	bool fanning_out;
@@ -312,7 +315,8 @@ static void watch_check(struct idle_watch *watch, bool include_dirs)
 		   save that found the lock taken leaves its file there
 		   unlisted, with nothing but new/ changing */
 		watch->dirs_check_pending = TRUE;
-	} else if (include_dirs || watch->dirs_check_pending) {
+	} else if (include_dirs || (watch->dirs_check_pending &&
+				    watch->to_dirs_check == NULL)) {
 		/* after this client's sync: not while it waits for output
 		   (refreshing index and uidlist belongs between syncs), and
 		   not ahead of the sync the log asks for (EXISTS first) */
@@ -360,11 +364,19 @@ static void dir_watch_event(struct idle_dir_watch *dir)
 		dir_watch_free(dir);
 }
 
-static void dir_watch_input(struct idle_dir_watch *dir)
+static void dir_watch_batch(struct idle_dir_watch *dir)
 {
+	timeout_remove(&dir->to_batch);
 	T_BEGIN {
 		dir_watch_event(dir);
 	} T_END;
+}
+
+static void dir_watch_input(struct idle_dir_watch *dir)
+{
+	/* the timeout runs right after the events of this read */
+	if (dir->to_batch == NULL)
+		dir->to_batch = timeout_add_short(0, dir_watch_batch, dir);
 }
 
 static struct idle_dir_watch *dir_watch_find(const char *path)
@@ -392,6 +404,7 @@ static void dir_watch_free(struct idle_dir_watch *dir)
 		}
 	}
 	io_remove(&dir->io);
+	timeout_remove(&dir->to_batch);
 	array_free(&dir->subscribers);
 	i_free(dir->path);
 	i_free(dir);
