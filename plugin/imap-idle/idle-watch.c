@@ -113,6 +113,8 @@ struct idle_watch {
    it, and reading it for each would cost more than the syncs */
 #define DIRS_CHECK_SPACING_MSECS 100
 #define DIRS_RECHECK_MSECS 50
+/* longer than a jiffy: see mtime_settled() */
+#define MTIME_TICK_MSECS 20
 
 static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
 static bool poll_warning_logged = FALSE;
@@ -242,9 +244,26 @@ maildir_check_cur(struct idle_watch *watch, const struct stat *cur_st)
    of "new/ is not empty" keeps idlers of one mailbox from all queueing on
    the uidlist lock to move each delivery into cur/.
    Directories that haven't changed since a check found them clean are
-   still clean: the steady state of a poll costs two stat()s.  An mtime
-   within the last second is not trusted (coarse timestamps could hide a
-   later change in the same tick). */
+   still clean: the steady state of a poll costs two stat()s (see
+   mtime_settled()). */
+/* Whether a change after now would give the directory another mtime: not
+   within the timestamp tick of its current one, which is a second on some
+   filesystems and a jiffy (at most 10 ms) on those with sub-second
+   timestamps.  Local ones stamp from the clock ioloop_timeval reads; a
+   polled one may be remote, with another clock, so it gets the second. */
+static bool mtime_settled(const struct idle_watch *watch,
+			  const struct stat *st)
+{
+	struct timeval mtime;
+
+	if (st->st_mtim.tv_nsec == 0 || watch->polling)
+		return st->st_mtime < ioloop_time - 1;
+	mtime.tv_sec = st->st_mtim.tv_sec;
+	mtime.tv_usec = st->st_mtim.tv_nsec / 1000;
+	return timeval_diff_msecs(&ioloop_timeval, &mtime) >=
+		MTIME_TICK_MSECS;
+}
+
 static enum maildir_dirs_verdict maildir_dirs_check(struct idle_watch *watch)
 {
 	struct maildir_mailbox *mbox = MAILDIR_MAILBOX(watch->box);
@@ -267,8 +286,7 @@ static enum maildir_dirs_verdict maildir_dirs_check(struct idle_watch *watch)
 			verdict = maildir_check_new(watch, mbox->uidlist);
 	} T_END;
 	watch->dirs_clean = verdict == DIRS_CLEAN &&
-		new_st.st_mtime < ioloop_time - 1 &&
-		cur_st.st_mtime < ioloop_time - 1;
+		mtime_settled(watch, &new_st) && mtime_settled(watch, &cur_st);
 	watch->clean_new_mtime = new_st.st_mtim;
 	watch->clean_cur_mtime = cur_st.st_mtim;
 	return verdict;
