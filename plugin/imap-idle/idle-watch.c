@@ -3,6 +3,7 @@
 #include "imap-common.h"
 #include "array.h"
 #include "ioloop.h"
+#include "master-service.h"
 #include "time-util.h"
 #include "mail-storage-private.h"
 #include "mail-index-private.h"
@@ -669,13 +670,13 @@ void idle_watch_sync_started(struct idle_watch *watch)
 /* Dovecot's watch wakes the process on every write into new/ and cur/
    (stock's idlers pay that too).  While muted it carries no news either:
    what it would report, the owed sync or the directory check after it
-   (maildir) finds.  Only stopped when this is the process's only idler
-   of the mailbox: stopping removes the kernel watch that all of the
-   process's watches of the path share. */
+   (maildir) finds.  Only stopped in a process that serves one client:
+   stopping removes the kernel watch that all of the process's watches of
+   the path share, other sessions' (NOTIFY, a built-in IDLE) included. */
 static void dovecot_watch_pause(struct idle_watch *watch)
 {
 	if (watch->dir_count == 0 ||
-	    array_count(&watch->dirs[0]->subscribers) != 1)
+	    master_service_get_client_limit(master_service) != 1)
 		return;
 	mailbox_notify_changes_stop(watch->box);
 	watch->dovecot_watch_stopped = TRUE;
