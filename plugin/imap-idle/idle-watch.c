@@ -235,18 +235,6 @@ maildir_check_cur(struct idle_watch *watch, const struct stat *cur_st)
 	return DIRS_UNSURE;
 }
 
-/* Whether maildir holds what only a full sync finds.  Dovecot's own
-   writers record everything they do: a delivery is in the uidlist and the
-   index when it commits (its file may stay in new/, and moving it to cur/
-   is no news to anyone), and a sync that renames files in cur/ stores the
-   resulting cur/ mtime in the index header.  So a full sync is owed only
-   for a file in new/ that the uidlist doesn't know, or a cur/ mtime that
-   no sync recorded: a writer that bypassed Dovecot.  Checking this instead
-   of "new/ is not empty" keeps idlers of one mailbox from all queueing on
-   the uidlist lock to move each delivery into cur/.
-   Directories that haven't changed since a check found them clean are
-   still clean: the steady state of a poll costs two stat()s (see
-   mtime_settled()). */
 /* Whether a change after now would give the directory another mtime: not
    within the timestamp tick of its current one, which is a second on some
    filesystems and a jiffy (at most 10 ms) on those with sub-second
@@ -265,6 +253,18 @@ static bool mtime_settled(const struct idle_watch *watch,
 		MTIME_TICK_MSECS;
 }
 
+/* Whether maildir holds what only a full sync finds.  Dovecot's own
+   writers record everything they do: a delivery is in the uidlist and the
+   index when it commits (its file may stay in new/, and moving it to cur/
+   is no news to anyone), and a sync that renames files in cur/ stores the
+   resulting cur/ mtime in the index header.  So a full sync is owed only
+   for a file in new/ that the uidlist doesn't know, or a cur/ mtime that
+   no sync recorded: a writer that bypassed Dovecot.  Checking this instead
+   of "new/ is not empty" keeps idlers of one mailbox from all queueing on
+   the uidlist lock to move each delivery into cur/.
+   Directories that haven't changed since a check found them clean are
+   still clean: the steady state of a poll costs two stat()s (see
+   mtime_settled()). */
 static enum maildir_dirs_verdict maildir_dirs_check(struct idle_watch *watch)
 {
 	struct maildir_mailbox *mbox = MAILDIR_MAILBOX(watch->box);

@@ -32,9 +32,10 @@ void idle_watch_stop(struct idle_watch **watch);
 
 /* Whether changes are worth a callback now (see
    idle_notify_policy_listening()); not listening lets the process sleep
-   through a stream of writes.  Changes Dovecot's own watch or the
-   directory checks find are still reported.  A sync's start listens
-   again. */
+   through a stream of writes: the directory watches stop, and so does
+   Dovecot's own watch in a process serving one client.  The directory
+   checks still report.  A sync's start listens again (on maildir a
+   directory check follows it). */
 void idle_watch_set_listening(struct idle_watch *watch, bool listening);
 
 /* A sync of the mailbox begins. */
