@@ -109,6 +109,7 @@ struct idle_watch {
 };
 
 #define FORCED_POLL_REASON "imap_idle_force_poll = yes"
+#define POLL_SYNC_ROOM_MSECS 50
 #define DIRS_CHECK_AFTER_SYNC_MSECS 20
 /* a delivery burst asks for a check after every commit; new/ grows with
    it, and reading it for each would cost more than the syncs */
@@ -541,12 +542,23 @@ static void log_poll_fallback(struct idle_watch *watch, const char *why)
 		  why);
 }
 
+/* imap_idle_poll_interval bounds how long a change waits to be reported,
+   so polls come a little more often: the sync a poll starts needs room. */
+static unsigned int poll_period_msecs(const struct idle_settings *set)
+{
+	unsigned int room = set->poll_interval_msecs / 20;
+
+	if (room > POLL_SYNC_ROOM_MSECS)
+		room = POLL_SYNC_ROOM_MSECS;
+	return set->poll_interval_msecs - room;
+}
+
 static void watch_start_polling(struct idle_watch *watch,
 				const struct idle_settings *set,
 				const char *why)
 {
 	watch->polling = TRUE;
-	watch->to_poll = timeout_add(set->poll_interval_msecs,
+	watch->to_poll = timeout_add(poll_period_msecs(set),
 				     poll_timeout, watch);
 	log_poll_fallback(watch, why);
 }
