@@ -128,6 +128,13 @@ static bool path_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* maildir: another process holds dovecot-uidlist.lock */
+static bool writer_in_commit(struct idle_watch *watch)
+{
+	return watch->uidlist_lock_path != NULL &&
+		path_exists(watch->uidlist_lock_path);
+}
+
 /* Returns FALSE if the log can't be looked at. */
 static bool log_look(struct idle_watch *watch, struct stat *st_r)
 {
@@ -187,8 +194,7 @@ maildir_check_new(struct idle_watch *watch, struct maildir_uidlist *uidlist)
 	(void)closedir(dir);
 	if (array_count(&unknown) == 0)
 		return DIRS_CLEAN;
-	if (watch->uidlist_lock_path != NULL &&
-	    path_exists(watch->uidlist_lock_path))
+	if (writer_in_commit(watch))
 		return DIRS_UNSURE;
 	if (maildir_uidlist_refresh(uidlist) < 0)
 		return DIRS_UNRECORDED;
@@ -327,8 +333,7 @@ static void watch_check(struct idle_watch *watch, bool include_dirs)
 
 	if (log_grew(watch))
 		signal |= IDLE_WATCH_SIGNAL_LOG_GREW;
-	if (watch->uidlist_lock_path != NULL &&
-	    path_exists(watch->uidlist_lock_path)) {
+	if (writer_in_commit(watch)) {
 		signal |= IDLE_WATCH_SIGNAL_WRITER_BUSY;
 		/* look at the directories once the commit is over: mid-commit
 		   its files are in new/ before the uidlist lists them, and a
@@ -733,6 +738,22 @@ void idle_watch_set_listening(struct idle_watch *watch, bool listening)
 	}
 }
 
+/* DIRS_CHECK_AFTER_SYNC, or later if that would be sooner than
+   DIRS_CHECK_SPACING after the last check. */
+static unsigned int
+dirs_check_after_sync_msecs(const struct idle_watch *watch)
+{
+	int since;
+
+	if (watch->last_dirs_check.tv_sec == 0)
+		return DIRS_CHECK_AFTER_SYNC_MSECS;
+	since = timeval_diff_msecs(&ioloop_timeval, &watch->last_dirs_check);
+	if (since >= 0 &&
+	    since < DIRS_CHECK_SPACING_MSECS - DIRS_CHECK_AFTER_SYNC_MSECS)
+		return DIRS_CHECK_SPACING_MSECS - since;
+	return DIRS_CHECK_AFTER_SYNC_MSECS;
+}
+
 void idle_watch_synced(struct idle_watch *watch)
 {
 	struct mail_transaction_log_file *head;
@@ -744,14 +765,8 @@ void idle_watch_synced(struct idle_watch *watch)
 		   still finishing (LMTP has yet to answer), and this is only
 		   a check for a save that found the uidlist locked or a
 		   writer that bypassed the index */
-		int since = watch->last_dirs_check.tv_sec == 0 ? -1 :
-			timeval_diff_msecs(&ioloop_timeval,
-					   &watch->last_dirs_check);
 		watch_dirs_check_later(watch,
-			since >= 0 && since < DIRS_CHECK_SPACING_MSECS -
-			DIRS_CHECK_AFTER_SYNC_MSECS ?
-			DIRS_CHECK_SPACING_MSECS - since :
-			DIRS_CHECK_AFTER_SYNC_MSECS);
+				       dirs_check_after_sync_msecs(watch));
 	}
 	watch->log_position_known = FALSE;
 	if (view == NULL || watch->box->index == NULL ||
@@ -772,8 +787,7 @@ bool idle_watch_still_changing(struct idle_watch *watch)
 	off_t size = watch->looked_size;
 	struct stat st;
 
-	if (watch->uidlist_lock_path != NULL &&
-	    path_exists(watch->uidlist_lock_path))
+	if (writer_in_commit(watch))
 		return TRUE;
 	return !log_look(watch, &st) || size == -1 ||
 		st.st_ino != ino || st.st_size != size;
