@@ -44,7 +44,9 @@ def test_idle_after_unselect(plugin, shared_dovecot, fresh_user, imap):
     c.command("UNSELECT")
     tag, _ = c.idle()
     dc.deliver_lmtp(user, make_message())
-    assert collect(c, 1.0) == []
+    # the shared Dovecot's keepalives are frequent enough to land here
+    lines = collect(c, 1.0)
+    assert [l for l in lines if l != "* OK Still here"] == [], lines
     untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK"), tagged
     untagged, tagged = c.command("NOOP")
