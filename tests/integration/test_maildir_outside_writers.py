@@ -18,7 +18,7 @@ import time
 import pytest
 
 from idle_helpers import (make_message, wait_exists, wait_for, exists_counts,
-                          doveadm_save, imap_pids, LmtpClient)
+                          doveadm_save, imap_pids, LmtpClient, collect)
 
 
 
@@ -236,3 +236,72 @@ def test_outside_writer_during_a_flag_stream_in_one_process(
     flag_stream(storer, 1.5,
                 during=lambda: external_delivery(dc, box, "from outside"))
     all_see_exists_then_done(clients[:2], tags[:2], 2)
+
+
+# -- a writer inside its commit ------------------------------------------------
+WRITER_WAIT_SECS = 10
+# what is left of the writer wait when the fixture returns, with room
+WITHIN_WRITER_WAIT = WRITER_WAIT_SECS - 4
+
+
+@pytest.fixture
+def idler_behind_a_writer(dovecot, imap):
+    """An idling client whose maildir's uidlist lock a 'writer' (this test)
+    holds, with a change waiting behind it: a file dropped into new/, which
+    only a sync after the lock's release may look for.  The writer wait
+    (10 s, the longest) is longer than the test waits, so the release has
+    to be heard."""
+    user = "locked"
+    dc = dovecot(plugin=True, mail_format="maildir", users=[user],
+                 settings={"imap_idle_writer_wait":
+                           "%ds" % WRITER_WAIT_SECS})
+    doveadm_save(dc, user, count=1)
+    c = imap(dc, user, select="INBOX")
+    box = os.path.join(dc.mail_home(user), "Maildir")
+    tag, _ = c.idle()
+    lock = os.path.join(box, "dovecot-uidlist.lock")
+    # the writer's own lock, readable by the idler from the start
+    tmp = os.path.join(box, "tmp", "uidlist-lock")
+    with open(tmp, "wb") as f:
+        f.write(b"%d:%s" % (os.getpid(), os.uname().nodename.encode()))
+    os.chown(tmp, dc.mail_uid, dc.mail_uid)
+    os.link(tmp, lock)
+    os.unlink(tmp)
+    time.sleep(0.3)
+    external_delivery(dc, box, "behind the lock")
+    # Dovecot's own watch reports new/ 500 ms late; the idler waits
+    lines = collect(c, 1.0)
+    assert exists_counts(lines) == [], lines
+    yield c, tag, box, lock
+    # watching the lock must not have failed (an io_add_notify() error
+    # turns inotify off for the whole process)
+    errors = [l for l in dc.log_text().splitlines() if "Error:" in l]
+    assert errors == [], errors
+
+
+def test_writer_lock_release_is_heard(idler_behind_a_writer):
+    """A delivery's commit raises about eight events in the mailbox's
+    directory; the idler waiting for the writer listens to its lock file
+    instead, whose removal it must hear."""
+    c, tag, box, lock = idler_behind_a_writer
+    os.unlink(lock)
+    wait_exists(c, 2, timeout=WITHIN_WRITER_WAIT)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+def test_writer_lock_renamed_over_the_uidlist_is_heard(idler_behind_a_writer):
+    """A uidlist rewrite writes the new uidlist into the lock and renames
+    the lock over the old one, which the lock file's watch doesn't see; the
+    write sends the idler back to the directory's events."""
+    c, tag, box, lock = idler_behind_a_writer
+    uidlist = os.path.join(box, "dovecot-uidlist")
+    with open(uidlist, "rb") as f:
+        content = f.read()
+    with open(lock, "wb") as f:
+        f.write(content)
+    time.sleep(0.3)
+    os.rename(lock, uidlist)
+    wait_exists(c, 2, timeout=WITHIN_WRITER_WAIT)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
