@@ -129,20 +129,29 @@ static void idle_command_end_from_callback(struct idle_command *ctx,
 		client_continue_pending_input(client);
 }
 
-/* On maildir, a change Dovecot wrote is in the index already, so syncing
-   the index reports it; the directory scan (which moves new/ to cur/
-   under the uidlist lock, where idlers of one mailbox would queue behind
-   each other, and claims \Recent) waits for DONE, unless a writer
-   bypassed Dovecot (idle-watch.c).  FAST skips the scan only within
+/* A change Dovecot wrote is in the index already, so syncing the index
+   reports it.  The storage sync waits for DONE, unless a maildir writer
+   bypassed Dovecot (idle-watch.c): on maildir it scans the directories
+   and moves new/ to cur/ under the uidlist lock, on dbox it takes the
+   transaction log's lock, and on both it claims \Recent, writing to the
+   log.  Every idler of a mailbox would queue on that lock for every
+   delivery, beside the writer's next commit, and the claim's write would
+   wake them all again.  FAST skips the storage sync only within
    MAILBOX_FULL_SYNC_INTERVAL of the last full one, so the index sync
-   claims that it just checked.  dbox syncs are index syncs anyway, and
-   skipping them would delay \Recent. */
+   claims that it just checked. */
+static bool idle_index_sync_suffices(const char *storage_name)
+{
+	return strcmp(storage_name, "maildir") == 0 ||
+		strcmp(storage_name, "mdbox") == 0 ||
+		strcmp(storage_name, "sdbox") == 0;
+}
+
 static enum mailbox_sync_flags idle_sync_flags(struct idle_command *ctx)
 {
 	struct index_mailbox_context *ibox;
 
 	if (ctx->full_sync_owed ||
-	    strcmp(ctx->client->mailbox->storage->name, "maildir") != 0)
+	    !idle_index_sync_suffices(ctx->client->mailbox->storage->name))
 		return 0;
 	ibox = INDEX_STORAGE_CONTEXT(ctx->client->mailbox);
 	ibox->sync_last_check = ioloop_time;
