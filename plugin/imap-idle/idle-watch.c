@@ -17,6 +17,8 @@
 
 #include <sys/stat.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* Three change sources feed one callback:
    1. Dovecot's own watch (mailbox_notify_changes()): kept because
@@ -592,7 +594,8 @@ static void watch_await_writer(struct idle_watch *watch)
 	if (watch->lock_watch != NULL || watch->dir_count == 0 ||
 	    !writer_lock_stat(watch, &st) ||
 	    st.st_ino == watch->unawaitable_lock_ino ||
-	    access(watch->uidlist_lock_path, R_OK) < 0)
+	    faccessat(AT_FDCWD, watch->uidlist_lock_path, R_OK,
+		      AT_EACCESS) < 0)
 		return;
 	/* the lock's watch first: nothing falls between the two */
 	watch->lock_watch = dir_watch_subscribe(watch,
