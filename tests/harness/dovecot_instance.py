@@ -96,12 +96,15 @@ class DovecotInstance:
     mail_uid: uid/gid the mail is stored and served as (default MAIL_UID);
     a test suite may use its own so that other Dovecots of the machine
     don't share its per-uid limits (inotify instances).
+    tmp_parent, keep_tmp: where the instance's directory is made, and
+    whether stop() leaves it for the caller to remove (the benchmark does
+    so after all its runs: see bench/run's run_side()).
     """
 
     def __init__(self, plugin=True, users=1, mail_format="maildir",
                  settings=None, userdb_extra=None, extra_conf="",
                  service_imap="", imap_mail_plugins=None, start=True,
-                 mail_uid=MAIL_UID):
+                 mail_uid=MAIL_UID, tmp_parent=None, keep_tmp=False):
         self.plugin = plugin
         if isinstance(users, int):
             users = ["user%d" % i for i in range(1, users + 1)]
@@ -113,6 +116,8 @@ class DovecotInstance:
         self.service_imap = service_imap
         self.imap_mail_plugins = imap_mail_plugins
         self.mail_uid = mail_uid
+        self.tmp_parent = tmp_parent
+        self.keep_tmp = keep_tmp
         self.password = PASSWORD
         self.host = "127.0.0.1"
         self.tmp = None
@@ -124,7 +129,8 @@ class DovecotInstance:
     # -- lifecycle -----------------------------------------------------
     def start(self):
         _exit_cleanly_on_signals()
-        self.tmp = tempfile.mkdtemp(prefix="imap-idle-dc-")
+        self.tmp = tempfile.mkdtemp(prefix="imap-idle-dc-",
+                                    dir=self.tmp_parent)
         # Dovecot's auth and mail processes drop privileges and must reach
         # the passwd file and the homes below this dir.
         os.chmod(self.tmp, 0o755)
@@ -210,7 +216,7 @@ class DovecotInstance:
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
         self.proc = None
-        if self.tmp is not None:
+        if self.tmp is not None and not self.keep_tmp:
             # a mail process that forked after the snapshot above may
             # still write below tmp for a moment: try again briefly
             for _ in range(25):
