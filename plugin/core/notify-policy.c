@@ -208,11 +208,6 @@ bool idle_notify_policy_listening(const struct idle_notify_policy *policy)
 		policy->awaiting_writer;
 }
 
-bool idle_notify_policy_awaiting_writer(const struct idle_notify_policy *policy)
-{
-	return policy->timer_armed && policy->awaiting_writer;
-}
-
 const char *idle_notify_action_name(enum idle_notify_action action)
 {
 	switch (action) {

@@ -95,10 +95,6 @@ idle_notify_policy_sync_finished(struct idle_notify_policy *policy,
    sync instead of once per write. */
 bool idle_notify_policy_listening(const struct idle_notify_policy *policy);
 
-/* Whether the armed timer is the wait for a busy writer: its release is
-   the news that matters, the changes of its commit are not. */
-bool idle_notify_policy_awaiting_writer(const struct idle_notify_policy *policy);
-
 const char *idle_notify_action_name(enum idle_notify_action action);
 
 #endif

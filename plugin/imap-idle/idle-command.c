@@ -192,15 +192,6 @@ static void idle_send_keepalive(void *context)
 	timeout_reset(client->to_idle);
 }
 
-static enum idle_watch_listening idle_listening(struct idle_command *ctx)
-{
-	if (!idle_notify_policy_listening(&ctx->policy))
-		return IDLE_WATCH_LISTEN_NONE;
-	if (idle_notify_policy_awaiting_writer(&ctx->policy))
-		return IDLE_WATCH_LISTEN_WRITER;
-	return IDLE_WATCH_LISTEN_ALL;
-}
-
 /* Carries out what the policy said.  Returns TRUE if the command
    finished (only possible for SYNC_NOW). */
 static bool idle_apply(struct idle_command *ctx,
@@ -221,8 +212,10 @@ static bool idle_apply(struct idle_command *ctx,
 			idle_policy_timeout, ctx);
 		break;
 	}
-	if (ctx->watch != NULL)
-		idle_watch_set_listening(ctx->watch, idle_listening(ctx));
+	if (ctx->watch != NULL) {
+		idle_watch_set_listening(ctx->watch,
+			idle_notify_policy_listening(&ctx->policy));
+	}
 	return FALSE;
 }
 

@@ -17,8 +17,6 @@
 
 #include <sys/stat.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 /* Three change sources feed one callback:
    1. Dovecot's own watch (mailbox_notify_changes()): kept because
@@ -62,8 +60,6 @@ struct idle_dir_watch {
 	/* fanning out an event: a subscriber's callback may unsubscribe the
 	   last one, so freeing waits until the fan-out is over */
 	bool fanning_out;
-	/* the watch of a writer's lock file, not of a directory */
-	bool is_lock;
 };
 
 struct idle_watch {
@@ -79,11 +75,6 @@ struct idle_watch {
 
 	struct idle_dir_watch *dirs[2];
 	unsigned int dir_count;
-	/* maildir: listening to the busy writer's lock instead of the
-	   directories (see watch_await_writer()) */
-	struct idle_dir_watch *lock_watch;
-	/* a lock that changed while awaited: not awaited again */
-	ino_t unawaitable_lock_ino;
 	struct timeout *to_poll;
 	struct timeout *to_dirs_check;
 
@@ -130,18 +121,18 @@ struct idle_watch {
 static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
 static bool poll_warning_logged = FALSE;
 
-/* maildir: another process holds dovecot-uidlist.lock */
-static bool writer_lock_stat(struct idle_watch *watch, struct stat *st_r)
-{
-	return watch->uidlist_lock_path != NULL &&
-		stat(watch->uidlist_lock_path, st_r) == 0;
-}
-
-static bool writer_in_commit(struct idle_watch *watch)
+static bool path_exists(const char *path)
 {
 	struct stat st;
 
-	return writer_lock_stat(watch, &st);
+	return stat(path, &st) == 0;
+}
+
+/* maildir: another process holds dovecot-uidlist.lock */
+static bool writer_in_commit(struct idle_watch *watch)
+{
+	return watch->uidlist_lock_path != NULL &&
+		path_exists(watch->uidlist_lock_path);
 }
 
 /* Returns FALSE if the log can't be looked at. */
@@ -349,21 +340,16 @@ static void watch_check(struct idle_watch *watch, bool include_dirs)
 		   save that found the lock taken leaves its file there
 		   unlisted, with nothing but new/ changing */
 		watch->dirs_check_pending = TRUE;
-	} else {
-		watch->unawaitable_lock_ino = 0;
-		if (include_dirs || (watch->dirs_check_pending &&
-				     watch->to_dirs_check == NULL)) {
-			/* after this client's sync: not while it waits for
-			   output (refreshing index and uidlist belongs between
-			   syncs), and not ahead of the sync the log asks for
-			   (EXISTS first) */
-			watch->dirs_check_pending = watch->syncing ||
-				(signal & IDLE_WATCH_SIGNAL_LOG_GREW) != 0;
-			if (!watch->dirs_check_pending &&
-			    watch->new_path != NULL &&
-			    watch_dirs_unrecorded(watch))
-				signal |= IDLE_WATCH_SIGNAL_FULL_SYNC;
-		}
+	} else if (include_dirs || (watch->dirs_check_pending &&
+				    watch->to_dirs_check == NULL)) {
+		/* after this client's sync: not while it waits for output
+		   (refreshing index and uidlist belongs between syncs), and
+		   not ahead of the sync the log asks for (EXISTS first) */
+		watch->dirs_check_pending = watch->syncing ||
+			(signal & IDLE_WATCH_SIGNAL_LOG_GREW) != 0;
+		if (!watch->dirs_check_pending && watch->new_path != NULL &&
+		    watch_dirs_unrecorded(watch))
+			signal |= IDLE_WATCH_SIGNAL_FULL_SYNC;
 	}
 	if (signal != 0)
 		watch->callback(signal, watch->context);
@@ -382,9 +368,7 @@ static bool dir_watch_has(struct idle_dir_watch *dir, struct idle_watch *watch)
 	return FALSE;
 }
 
-static void dir_watch_retire(struct idle_dir_watch *dir);
 static void dir_watch_free(struct idle_dir_watch *dir);
-static void watch_lock_changed(struct idle_watch *watch);
 
 static void dir_watch_event(struct idle_dir_watch *dir)
 {
@@ -395,18 +379,9 @@ static void dir_watch_event(struct idle_dir_watch *dir)
 	   destroyed), so walk a copy and skip the ones gone since */
 	t_array_init(&snapshot, array_count(&dir->subscribers));
 	array_append_array(&snapshot, &dir->subscribers);
-	/* a lock's watch has done its job: whether that lock is gone or was
-	   written to, its subscribers leave it, and one that comes back for
-	   the next writer's lock needs a new watch of it */
-	if (dir->is_lock)
-		dir_watch_retire(dir);
 	dir->fanning_out = TRUE;
 	array_foreach(&snapshot, w) {
-		if (!dir_watch_has(dir, *w))
-			continue;
-		if (dir->is_lock)
-			watch_lock_changed(*w);
-		else if (!(*w)->muted && (*w)->lock_watch == NULL)
+		if (dir_watch_has(dir, *w) && !(*w)->muted)
 			watch_check(*w, FALSE);
 	}
 	dir->fanning_out = FALSE;
@@ -442,8 +417,7 @@ static struct idle_dir_watch *dir_watch_find(const char *path)
 	return NULL;
 }
 
-/* Makes it unknown to later subscribers, which get a watch of their own */
-static void dir_watch_retire(struct idle_dir_watch *dir)
+static void dir_watch_free(struct idle_dir_watch *dir)
 {
 	struct idle_dir_watch *const *d;
 
@@ -455,11 +429,6 @@ static void dir_watch_retire(struct idle_dir_watch *dir)
 		}
 	}
 	io_remove(&dir->io);
-}
-
-static void dir_watch_free(struct idle_dir_watch *dir)
-{
-	dir_watch_retire(dir);
 	timeout_remove(&dir->to_batch);
 	array_free(&dir->subscribers);
 	i_free(dir->path);
@@ -484,33 +453,32 @@ static void dir_watch_unlisten(struct idle_dir_watch *dir)
 		io_remove(&dir->io);
 }
 
-/* Returns NULL if the ioloop can't watch path (or it is gone). */
-static struct idle_dir_watch *
-dir_watch_subscribe(struct idle_watch *watch, const char *path, bool is_lock)
+/* Returns FALSE if the ioloop can't watch path. */
+static bool dir_watch_subscribe(struct idle_watch *watch, const char *path)
 {
 	struct idle_dir_watch *dir = dir_watch_find(path);
 
 	if (dir == NULL) {
 		dir = i_new(struct idle_dir_watch, 1);
 		dir->path = i_strdup(path);
-		dir->is_lock = is_lock;
 		if (!dir_watch_listen(dir)) {
 			i_free(dir->path);
 			i_free(dir);
-			return NULL;
+			return FALSE;
 		}
 		i_array_init(&dir->subscribers, 4);
 		if (!array_is_created(&dir_watches))
 			i_array_init(&dir_watches, 16);
 		array_push_back(&dir_watches, &dir);
 	} else if (!dir_watch_listen(dir))
-		return NULL;
+		return FALSE;
 	array_push_back(&dir->subscribers, &watch);
-	return dir;
+	watch->dirs[watch->dir_count++] = dir;
+	return TRUE;
 }
 
-static void dir_watch_unsubscribe(struct idle_dir_watch *dir,
-				  struct idle_watch *watch, bool listening)
+static void dir_watch_unsubscribe(struct idle_watch *watch,
+				  struct idle_dir_watch *dir)
 {
 	struct idle_watch *const *w;
 
@@ -521,110 +489,17 @@ static void dir_watch_unsubscribe(struct idle_dir_watch *dir,
 			break;
 		}
 	}
-	if (listening)
+	if (!watch->muted)
 		dir_watch_unlisten(dir);
 	if (array_count(&dir->subscribers) == 0 && !dir->fanning_out)
 		dir_watch_free(dir);
 }
 
-static void lock_watch_leave(struct idle_watch *watch)
-{
-	if (watch->lock_watch != NULL)
-		dir_watch_unsubscribe(watch->lock_watch, watch, TRUE);
-	watch->lock_watch = NULL;
-}
-
 static void watch_unsubscribe_dirs(struct idle_watch *watch)
 {
-	bool listening = !watch->muted && watch->lock_watch == NULL;
-
-	lock_watch_leave(watch);
-	while (watch->dir_count > 0) {
-		dir_watch_unsubscribe(watch->dirs[--watch->dir_count], watch,
-				      listening);
-	}
+	while (watch->dir_count > 0)
+		dir_watch_unsubscribe(watch, watch->dirs[--watch->dir_count]);
 	watch->muted = FALSE;
-}
-
-static void watch_start_polling(struct idle_watch *watch,
-				const struct idle_settings *set,
-				const char *why);
-
-static void watch_dirs_unlisten(struct idle_watch *watch)
-{
-	unsigned int i;
-
-	for (i = 0; i < watch->dir_count; i++)
-		dir_watch_unlisten(watch->dirs[i]);
-}
-
-static void watch_dirs_listen(struct idle_watch *watch)
-{
-	unsigned int i;
-
-	for (i = 0; i < watch->dir_count; i++) {
-		if (!dir_watch_listen(watch->dirs[i])) {
-			/* the watch limit was reached meanwhile */
-			while (i > 0)
-				dir_watch_unlisten(watch->dirs[--i]);
-			watch->muted = TRUE;
-			watch_unsubscribe_dirs(watch);
-			watch_start_polling(watch, watch->set,
-				"inotify watch limit reached");
-			return;
-		}
-	}
-}
-
-/* A delivery's commit raises about eight events in the mailbox's
-   directory, each a wake-up of every idler of the mailbox beside the
-   writer it competes with; only the lock's removal is news.  So while
-   the policy waits for the writer, the lock file is watched instead (it
-   raises no more events until it is removed; the pid the writer writes
-   into it comes first).  Events queued on the directories are dropped
-   with their kernel watch; the check at the lock's removal compares the
-   log, and Dovecot's own watch still covers new/ and cur/. */
-static void watch_await_writer(struct idle_watch *watch)
-{
-	struct stat st;
-
-	/* a watch needs read access, and io_add_notify() failing for any
-	   other reason than the path being gone stops inotify in the whole
-	   process */
-	if (watch->lock_watch != NULL || watch->dir_count == 0 ||
-	    !writer_lock_stat(watch, &st) ||
-	    st.st_ino == watch->unawaitable_lock_ino ||
-	    faccessat(AT_FDCWD, watch->uidlist_lock_path, R_OK,
-		      AT_EACCESS) < 0)
-		return;
-	/* the lock's watch first: nothing falls between the two */
-	watch->lock_watch = dir_watch_subscribe(watch,
-		watch->uidlist_lock_path, TRUE);
-	if (watch->lock_watch != NULL)
-		watch_dirs_unlisten(watch);
-}
-
-static void watch_stop_awaiting_writer(struct idle_watch *watch)
-{
-	if (watch->lock_watch == NULL)
-		return;
-	lock_watch_leave(watch);
-	if (!watch->muted)
-		watch_dirs_listen(watch);
-}
-
-static void watch_lock_changed(struct idle_watch *watch)
-{
-	struct stat st;
-
-	/* still there: written to.  A uidlist rewrite writes the new
-	   uidlist into the lock and renames it over the old one, which the
-	   lock's watch doesn't see; so the directories tell the end of this
-	   lock. */
-	if (writer_lock_stat(watch, &st))
-		watch->unawaitable_lock_ino = st.st_ino;
-	watch_stop_awaiting_writer(watch);
-	watch_check(watch, FALSE);
 }
 
 /* --- 1. Dovecot's own watch, 3. polling ---------------------------------- */
@@ -707,10 +582,7 @@ static void watch_add_dir(struct idle_watch *watch,
 		if (strcmp(watch->dirs[i]->path, path) == 0)
 			return;
 	}
-	watch->dirs[watch->dir_count] = dir_watch_subscribe(watch, path, FALSE);
-	if (watch->dirs[watch->dir_count] != NULL)
-		watch->dir_count++;
-	else
+	if (!dir_watch_subscribe(watch, path))
 		*failed = TRUE;
 }
 
@@ -808,7 +680,7 @@ void idle_watch_stop(struct idle_watch **_watch)
 void idle_watch_sync_started(struct idle_watch *watch)
 {
 	/* what changes from here on is news for the follow-up sync */
-	idle_watch_set_listening(watch, IDLE_WATCH_LISTEN_ALL);
+	idle_watch_set_listening(watch, TRUE);
 	watch->syncing = TRUE;
 }
 
@@ -837,29 +709,33 @@ static void dovecot_watch_resume(struct idle_watch *watch)
 		watch->dirs_check_pending = TRUE;
 }
 
-void idle_watch_set_listening(struct idle_watch *watch,
-			      enum idle_watch_listening listening)
+void idle_watch_set_listening(struct idle_watch *watch, bool listening)
 {
-	if (listening == IDLE_WATCH_LISTEN_NONE) {
-		if (watch->muted)
-			return;
-		if (watch->lock_watch != NULL)
-			lock_watch_leave(watch);
-		else
-			watch_dirs_unlisten(watch);
+	unsigned int i;
+
+	if (watch->muted != listening)
+		return;
+	if (!listening) {
+		for (i = 0; i < watch->dir_count; i++)
+			dir_watch_unlisten(watch->dirs[i]);
 		watch->muted = TRUE;
 		dovecot_watch_pause(watch);
 		return;
 	}
-	if (watch->muted) {
-		watch->muted = FALSE;
-		dovecot_watch_resume(watch);
-		watch_dirs_listen(watch);
+	watch->muted = FALSE;
+	dovecot_watch_resume(watch);
+	for (i = 0; i < watch->dir_count; i++) {
+		if (!dir_watch_listen(watch->dirs[i])) {
+			/* the watch limit was reached meanwhile */
+			while (i > 0)
+				dir_watch_unlisten(watch->dirs[--i]);
+			watch->muted = TRUE;
+			watch_unsubscribe_dirs(watch);
+			watch_start_polling(watch, watch->set,
+				"inotify watch limit reached");
+			return;
+		}
 	}
-	if (listening == IDLE_WATCH_LISTEN_WRITER)
-		watch_await_writer(watch);
-	else
-		watch_stop_awaiting_writer(watch);
 }
 
 /* DIRS_CHECK_AFTER_SYNC, or later if that would be sooner than

@@ -30,23 +30,13 @@ idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 		 void *context);
 void idle_watch_stop(struct idle_watch **watch);
 
-enum idle_watch_listening {
-	/* nothing is news: a sync is owed at a deadline anyway.  The
-	   directory watches stop, and so does Dovecot's own watch in a
-	   process serving one client; the directory checks still report. */
-	IDLE_WATCH_LISTEN_NONE = 0,
-	/* only a busy writer's release is news: maildir listens to its lock
-	   instead of the directories it writes to */
-	IDLE_WATCH_LISTEN_WRITER,
-	IDLE_WATCH_LISTEN_ALL,
-};
-
-/* Which changes are worth a callback now (see
-   idle_notify_policy_listening()), so that the process can sleep through
-   a stream of writes.  A sync's start listens to all again (on maildir a
+/* Whether changes are worth a callback now (see
+   idle_notify_policy_listening()); not listening lets the process sleep
+   through a stream of writes: the directory watches stop, and so does
+   Dovecot's own watch in a process serving one client.  The directory
+   checks still report.  A sync's start listens again (on maildir a
    directory check follows it). */
-void idle_watch_set_listening(struct idle_watch *watch,
-			      enum idle_watch_listening listening);
+void idle_watch_set_listening(struct idle_watch *watch, bool listening);
 
 /* A sync of the mailbox begins. */
 void idle_watch_sync_started(struct idle_watch *watch);

@@ -273,16 +273,13 @@ def idler_behind_a_writer(dovecot, imap):
     lines = collect(c, 1.0)
     assert exists_counts(lines) == [], lines
     yield c, tag, box, lock
-    # watching the lock must not have failed (an io_add_notify() error
-    # turns inotify off for the whole process)
     errors = [l for l in dc.log_text().splitlines() if "Error:" in l]
     assert errors == [], errors
 
 
 def test_writer_lock_release_is_heard(idler_behind_a_writer):
-    """A delivery's commit raises about eight events in the mailbox's
-    directory; the idler waiting for the writer listens to its lock file
-    instead, whose removal it must hear."""
+    """The idler waits for the writer's release, not for its writer wait
+    to run out."""
     c, tag, box, lock = idler_behind_a_writer
     os.unlink(lock)
     wait_exists(c, 2, timeout=WITHIN_WRITER_WAIT)
@@ -292,8 +289,7 @@ def test_writer_lock_release_is_heard(idler_behind_a_writer):
 
 def test_writer_lock_renamed_over_the_uidlist_is_heard(idler_behind_a_writer):
     """A uidlist rewrite writes the new uidlist into the lock and renames
-    the lock over the old one, which the lock file's watch doesn't see; the
-    write sends the idler back to the directory's events."""
+    the lock over the old one: no unlink ends that commit."""
     c, tag, box, lock = idler_behind_a_writer
     uidlist = os.path.join(box, "dovecot-uidlist")
     with open(uidlist, "rb") as f:
