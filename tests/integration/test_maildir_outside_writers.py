@@ -260,7 +260,7 @@ def idler_behind_a_writer(dovecot, imap):
     box = os.path.join(dc.mail_home(user), "Maildir")
     tag, _ = c.idle()
     lock = os.path.join(box, "dovecot-uidlist.lock")
-    # the writer's own lock, readable by the idler from the start
+    # owned by the mail user from its first moment, as a Dovecot writer's
     tmp = os.path.join(box, "tmp", "uidlist-lock")
     with open(tmp, "wb") as f:
         f.write(b"%d:%s" % (os.getpid(), os.uname().nodename.encode()))
@@ -273,6 +273,7 @@ def idler_behind_a_writer(dovecot, imap):
     lines = collect(c, 1.0)
     assert exists_counts(lines) == [], lines
     yield c, tag, box, lock
+    # waiting on a lock, and a lock renamed away, are no errors
     errors = [l for l in dc.log_text().splitlines() if "Error:" in l]
     assert errors == [], errors
 
