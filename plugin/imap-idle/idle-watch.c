@@ -121,18 +121,13 @@ struct idle_watch {
 static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
 static bool poll_warning_logged = FALSE;
 
-static bool path_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
 /* maildir: another process holds dovecot-uidlist.lock */
 static bool writer_in_commit(struct idle_watch *watch)
 {
+	struct stat st;
+
 	return watch->uidlist_lock_path != NULL &&
-		path_exists(watch->uidlist_lock_path);
+		stat(watch->uidlist_lock_path, &st) == 0;
 }
 
 /* Returns FALSE if the log can't be looked at. */
