@@ -48,7 +48,7 @@ def test_lmtp_delivery_gives_exists_and_recent(setup):
     dc.deliver_lmtp(user, make_message())
     # \Recent is claimed by a storage sync, under the maildir uidlist lock
     # or the dbox log lock, which an idling session leaves to DONE (README,
-    # "How a change reaches the client")
+    # "What the plugin does")
     wait_exists(c, 1)
     dc.deliver_lmtp(user, make_message())
     wait_exists(c, 2)
