@@ -66,6 +66,9 @@ struct idle_dir_watch {
 	/* fanning out an event: a subscriber's callback may unsubscribe the
 	   last one, so freeing waits until the fan-out is over */
 	bool fanning_out;
+	/* the directory the io watches */
+	ino_t ino;
+	dev_t dev;
 	/* a writer is inside its commit: only its end is listened for */
 	bool narrowed;
 };
@@ -410,14 +413,12 @@ static int ioloop_inotify_fd_find(const struct idle_dir_watch *dir)
 {
 	const struct io_notify *io = (const struct io_notify *)dir->io;
 	struct dirent *d;
-	struct stat st;
 	DIR *fds;
 	int fd, found = -1;
 
 	if (ioloop_inotify_fd != -2)
 		return ioloop_inotify_fd;
-	if (stat(dir->path, &st) < 0 ||
-	    (fds = opendir("/proc/self/fd")) == NULL)
+	if ((fds = opendir("/proc/self/fd")) == NULL)
 		return -1;
 	while (found == -1 && (d = readdir(fds)) != NULL) {
 		char link[64];
@@ -431,7 +432,7 @@ static int ioloop_inotify_fd_find(const struct idle_dir_watch *dir)
 			continue;
 		link[len] = '\0';
 		if (strcmp(link, "anon_inode:inotify") == 0 &&
-		    fdinfo_has_watch(fd, io->fd, st.st_ino))
+		    fdinfo_has_watch(fd, io->fd, dir->ino))
 			found = fd;
 	}
 	(void)closedir(fds);
@@ -452,20 +453,27 @@ static int ioloop_inotify_fd_find(const struct idle_dir_watch *dir)
    same wd, same io. */
 static void dir_watch_narrow(struct idle_dir_watch *dir, bool narrow)
 {
-	int fd;
+	struct stat st;
+	int fd, wd;
 
 	if (dir->narrowed == narrow || dir->io == NULL)
 		return;
+	/* the path may name another directory now (the mailbox was
+	   recreated): its watch, if any, is not this one to change */
+	if (stat(dir->path, &st) < 0 || st.st_ino != dir->ino ||
+	    st.st_dev != dir->dev)
+		return;
 	if ((fd = ioloop_inotify_fd_find(dir)) < 0)
 		return;
-	if (inotify_add_watch(fd, dir->path, narrow ?
-			      DIR_WATCH_COMMIT_END_MASK :
-			      DIR_WATCH_MASK) < 0) {
+	wd = inotify_add_watch(fd, dir->path, narrow ?
+			       DIR_WATCH_COMMIT_END_MASK : DIR_WATCH_MASK);
+	if (wd < 0) {
 		if (!narrow)
 			i_error("inotify_add_watch(%s) failed: %m", dir->path);
 		return;
 	}
-	dir->narrowed = narrow;
+	dir->narrowed = narrow &&
+		wd == ((const struct io_notify *)dir->io)->fd;
 }
 
 static void dir_watch_event(struct idle_dir_watch *dir)
@@ -541,11 +549,19 @@ static void dir_watch_free(struct idle_dir_watch *dir)
 
 static bool dir_watch_listen(struct idle_dir_watch *dir)
 {
+	struct stat st;
+
 	if (dir->listeners++ > 0)
 		return TRUE;
 	if (io_add_notify(dir->path, dir_watch_input, dir, &dir->io) ==
-	    IO_NOTIFY_ADDED)
+	    IO_NOTIFY_ADDED) {
+		/* 0 matches no directory: narrowing is off for this io */
+		if (stat(dir->path, &st) < 0)
+			i_zero(&st);
+		dir->ino = st.st_ino;
+		dir->dev = st.st_dev;
 		return TRUE;
+	}
 	dir->listeners--;
 	return FALSE;
 }
