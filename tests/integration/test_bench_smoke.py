@@ -47,6 +47,12 @@ def test_bench_single_quick(tmp_path):
 
     doc = json.loads(out.read_text())
     assert doc["exit_status"] == 0
+    # the mail stores' filesystem, if one was mounted, is gone
+    mountpoint = doc.get("store_mountpoint")
+    if mountpoint is not None:
+        with open("/proc/self/mounts") as f:
+            assert " %s " % mountpoint not in f.read()
+        assert not os.path.exists(mountpoint)
     [sc] = doc["scenarios"]
     assert sc["name"] == "single"
     assert set(sc["runs"]) == {"stock", "imap_idle"}
