@@ -883,8 +883,9 @@ void idle_watch_synced(struct idle_watch *watch)
 	unsigned int i;
 
 	watch->syncing = FALSE;
-	/* a sync before the writer's end means its wait ran out: it may
-	   never end (it died), and other writers must be heard again */
+	/* a sync that ran before the writer's end (a burst doesn't wait for
+	   it, or the wait ran out: it may never end) leaves the watch
+	   hearing everything again; the next check narrows it if need be */
 	for (i = 0; i < watch->dir_count; i++)
 		dir_watch_narrow(watch->dirs[i], FALSE);
 	if (watch->dirs_check_pending) {
