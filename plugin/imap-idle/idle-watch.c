@@ -2,10 +2,7 @@
 
 #include "imap-common.h"
 #include "array.h"
-#include "str.h"
 #include "ioloop.h"
-#include "ioloop-private.h"
-#include "ioloop-notify-fd.h"
 #include "master-service.h"
 #include "time-util.h"
 #include "mail-storage-private.h"
@@ -19,7 +16,6 @@
 #include "idle-watch.h"
 
 #include <sys/stat.h>
-#include <sys/inotify.h>
 #include <dirent.h>
 
 /* Three change sources feed one callback:
@@ -41,9 +37,7 @@
       sync is owed at a deadline anyway stops listening until that sync
       (idle_watch_set_listening()); once none listens, the kernel watch
       is dropped, so a mailbox under constant change wakes its idlers
-      about once per sync instead of on every write.  While a maildir
-      writer is inside its commit, the watch hears only the commit's end
-      (dir_watch_narrow()).
+      about once per sync instead of on every write.
    3. A poll timer at imap_idle_poll_interval, used instead of 2 when the
       ioloop can't watch (inotify limits hit, or imap_idle_force_poll).
    Signals are filtered: the mailbox changed only if its transaction log
@@ -66,11 +60,6 @@ struct idle_dir_watch {
 	/* fanning out an event: a subscriber's callback may unsubscribe the
 	   last one, so freeing waits until the fan-out is over */
 	bool fanning_out;
-	/* the directory the io watches */
-	ino_t ino;
-	dev_t dev;
-	/* a writer is inside its commit: only its end is listened for */
-	bool narrowed;
 };
 
 struct idle_watch {
@@ -130,8 +119,6 @@ struct idle_watch {
 #define MTIME_TICK_MSECS 20
 
 static ARRAY(struct idle_dir_watch *) dir_watches = ARRAY_INIT;
-/* a check during the current fan-out found a writer inside its commit */
-static bool writer_seen;
 static bool poll_warning_logged = FALSE;
 
 /* maildir: another process holds dovecot-uidlist.lock */
@@ -343,7 +330,6 @@ static void watch_check(struct idle_watch *watch, bool include_dirs)
 		signal |= IDLE_WATCH_SIGNAL_LOG_GREW;
 	if (writer_in_commit(watch)) {
 		signal |= IDLE_WATCH_SIGNAL_WRITER_BUSY;
-		writer_seen = TRUE;
 		/* look at the directories once the commit is over: mid-commit
 		   its files are in new/ before the uidlist lists them, and a
 		   save that found the lock taken leaves its file there
@@ -379,103 +365,6 @@ static bool dir_watch_has(struct idle_dir_watch *dir, struct idle_watch *watch)
 
 static void dir_watch_free(struct idle_dir_watch *dir);
 
-/* The ioloop's inotify instance, found by the watch it holds for dir:
-   Dovecot keeps the descriptor private (the wd is in the io_notify of
-   ioloop-notify-fd.h), the kernel lists each instance's watches, wd and
-   inode, in /proc/self/fdinfo.  -2: not looked for yet, -1: not found,
-   so the watches stay as the ioloop made them. */
-static int ioloop_inotify_fd = -2;
-
-static bool fdinfo_has_watch(int fd, int wd, ino_t ino)
-{
-	const char *line = t_strdup_printf("inotify wd:%x ino:%llx ", wd,
-					   (unsigned long long)ino);
-	/* a line per watch: a process serving many clients has many */
-	string_t *info = t_str_new(4096);
-	unsigned char *buf;
-	ssize_t n;
-	int info_fd;
-
-	info_fd = open(t_strdup_printf("/proc/self/fdinfo/%d", fd), O_RDONLY);
-	if (info_fd == -1)
-		return FALSE;
-	do {
-		buf = buffer_append_space_unsafe(info, 4096);
-		n = read(info_fd, buf, 4096);
-		buffer_set_used_size(info, str_len(info) - 4096 +
-				     (n > 0 ? n : 0));
-	} while (n > 0);
-	i_close_fd(&info_fd);
-	return n == 0 && strstr(str_c(info), line) != NULL;
-}
-
-static int ioloop_inotify_fd_find(const struct idle_dir_watch *dir)
-{
-	const struct io_notify *io = (const struct io_notify *)dir->io;
-	struct dirent *d;
-	DIR *fds;
-	int fd, found = -1;
-
-	if (ioloop_inotify_fd != -2)
-		return ioloop_inotify_fd;
-	if ((fds = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while (found == -1 && (d = readdir(fds)) != NULL) {
-		char link[64];
-		ssize_t len;
-
-		if (str_to_int(d->d_name, &fd) < 0)
-			continue;
-		len = readlink(t_strdup_printf("/proc/self/fd/%d", fd),
-			       link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (strcmp(link, "anon_inode:inotify") == 0 &&
-		    fdinfo_has_watch(fd, io->fd, dir->ino))
-			found = fd;
-	}
-	(void)closedir(fds);
-	ioloop_inotify_fd = found;
-	return found;
-}
-
-#define DIR_WATCH_MASK \
-	(IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE | IN_MODIFY)
-/* how a writer's commit ends: dovecot-uidlist.lock renamed over the
-   uidlist, or removed */
-#define DIR_WATCH_COMMIT_END_MASK (IN_DELETE | IN_DELETE_SELF | IN_MOVE)
-
-/* While a writer commits, its writes to the log, the cache and the
-   uidlist would each wake every idler of the mailbox, which then only
-   learns that the writer is still busy; only the commit's end is news.
-   The watch's mask is the ioloop's (DIR_WATCH_MASK), changed in place:
-   same wd, same io. */
-static void dir_watch_narrow(struct idle_dir_watch *dir, bool narrow)
-{
-	struct stat st;
-	int fd, wd;
-
-	if (dir->narrowed == narrow || dir->io == NULL)
-		return;
-	/* the path may name another directory now (the mailbox was
-	   recreated): its watch, if any, is not this one to change */
-	if (stat(dir->path, &st) < 0 || st.st_ino != dir->ino ||
-	    st.st_dev != dir->dev)
-		return;
-	if ((fd = ioloop_inotify_fd_find(dir)) < 0)
-		return;
-	wd = inotify_add_watch(fd, dir->path, narrow ?
-			       DIR_WATCH_COMMIT_END_MASK : DIR_WATCH_MASK);
-	if (wd < 0) {
-		if (!narrow)
-			i_error("inotify_add_watch(%s) failed: %m", dir->path);
-		return;
-	}
-	dir->narrowed = narrow &&
-		wd == ((const struct io_notify *)dir->io)->fd;
-}
-
 static void dir_watch_event(struct idle_dir_watch *dir)
 {
 	ARRAY(struct idle_watch *) snapshot;
@@ -485,10 +374,6 @@ static void dir_watch_event(struct idle_dir_watch *dir)
 	   destroyed), so walk a copy and skip the ones gone since */
 	t_array_init(&snapshot, array_count(&dir->subscribers));
 	array_append_array(&snapshot, &dir->subscribers);
-	/* widened before the checks look: what the narrow mask missed is
-	   in the log's size, and anything after is heard */
-	dir_watch_narrow(dir, FALSE);
-	writer_seen = FALSE;
 	dir->fanning_out = TRUE;
 	array_foreach(&snapshot, w) {
 		if (dir_watch_has(dir, *w) && !(*w)->muted)
@@ -497,8 +382,6 @@ static void dir_watch_event(struct idle_dir_watch *dir)
 	dir->fanning_out = FALSE;
 	if (array_count(&dir->subscribers) == 0)
 		dir_watch_free(dir);
-	else if (writer_seen)
-		dir_watch_narrow(dir, TRUE);
 }
 
 static void dir_watch_batch(struct idle_dir_watch *dir)
@@ -549,19 +432,11 @@ static void dir_watch_free(struct idle_dir_watch *dir)
 
 static bool dir_watch_listen(struct idle_dir_watch *dir)
 {
-	struct stat st;
-
 	if (dir->listeners++ > 0)
 		return TRUE;
 	if (io_add_notify(dir->path, dir_watch_input, dir, &dir->io) ==
-	    IO_NOTIFY_ADDED) {
-		/* 0 matches no directory: narrowing is off for this io */
-		if (stat(dir->path, &st) < 0)
-			i_zero(&st);
-		dir->ino = st.st_ino;
-		dir->dev = st.st_dev;
+	    IO_NOTIFY_ADDED)
 		return TRUE;
-	}
 	dir->listeners--;
 	return FALSE;
 }
@@ -569,10 +444,8 @@ static bool dir_watch_listen(struct idle_dir_watch *dir)
 static void dir_watch_unlisten(struct idle_dir_watch *dir)
 {
 	i_assert(dir->listeners > 0);
-	if (--dir->listeners == 0) {
+	if (--dir->listeners == 0)
 		io_remove(&dir->io);
-		dir->narrowed = FALSE;
-	}
 }
 
 /* Returns FALSE if the ioloop can't watch path. */
@@ -880,14 +753,8 @@ void idle_watch_synced(struct idle_watch *watch)
 {
 	struct mail_transaction_log_file *head;
 	struct mail_index_view *view = watch->box->view;
-	unsigned int i;
 
 	watch->syncing = FALSE;
-	/* a sync that ran before the writer's end (a burst doesn't wait for
-	   it, or the wait ran out: it may never end) leaves the watch
-	   hearing everything again; the next check narrows it if need be */
-	for (i = 0; i < watch->dir_count; i++)
-		dir_watch_narrow(watch->dirs[i], FALSE);
 	if (watch->dirs_check_pending) {
 		/* a little later: the writer whose commit asked for it is
 		   still finishing (LMTP has yet to answer), and this is only

@@ -272,7 +272,7 @@ def idler_behind_a_writer(dovecot, imap):
     # Dovecot's own watch reports new/ 500 ms late; the idler waits
     lines = collect(c, 1.0)
     assert exists_counts(lines) == [], lines
-    yield dc, c, tag, box, lock
+    yield c, tag, box, lock
     # waiting on a lock, and a lock renamed away, are no errors
     errors = [l for l in dc.log_text().splitlines() if "Error:" in l]
     assert errors == [], errors
@@ -281,7 +281,7 @@ def idler_behind_a_writer(dovecot, imap):
 def test_writer_lock_release_is_heard(idler_behind_a_writer):
     """The idler waits for the writer's release, not for its writer wait
     to run out."""
-    dc, c, tag, box, lock = idler_behind_a_writer
+    c, tag, box, lock = idler_behind_a_writer
     os.unlink(lock)
     wait_exists(c, 2, timeout=WITHIN_WRITER_WAIT)
     untagged, tagged = c.done(tag)
@@ -291,7 +291,7 @@ def test_writer_lock_release_is_heard(idler_behind_a_writer):
 def test_writer_lock_renamed_over_the_uidlist_is_heard(idler_behind_a_writer):
     """A uidlist rewrite writes the new uidlist into the lock and renames
     the lock over the old one: no unlink ends that commit."""
-    dc, c, tag, box, lock = idler_behind_a_writer
+    c, tag, box, lock = idler_behind_a_writer
     uidlist = os.path.join(box, "dovecot-uidlist")
     with open(uidlist, "rb") as f:
         content = f.read()
@@ -300,50 +300,5 @@ def test_writer_lock_renamed_over_the_uidlist_is_heard(idler_behind_a_writer):
     time.sleep(0.3)
     os.rename(lock, uidlist)
     wait_exists(c, 2, timeout=WITHIN_WRITER_WAIT)
-    untagged, tagged = c.done(tag)
-    assert tagged.startswith(tag + " OK"), tagged
-
-
-def dir_watch_masks(pid, path):
-    """The inotify masks process pid has on path's inode."""
-    ino = "%x" % os.stat(path).st_ino
-    masks = []
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != \
-                    "anon_inode:inotify":
-                continue
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                for line in f:
-                    m = re.match(r"inotify wd:\w+ ino:(\w+) .*? mask:(\w+)",
-                                 line)
-                    if m and m.group(1) == ino:
-                        masks.append(int(m.group(2), 16))
-        except OSError:
-            pass
-    return masks
-
-
-IN_MODIFY, IN_MOVE, IN_DELETE = 0x2, 0xc0, 0x200
-
-
-def test_writes_inside_a_commit_wake_no_idler(idler_behind_a_writer, imap):
-    """While a writer is inside its commit, the idler's watch of the
-    mailbox directory hears only the commit's end, not each of its
-    writes; after the end it hears everything again."""
-    dc, c, tag, box, lock = idler_behind_a_writer
-    (pid,) = imap_pids(dc)
-    (narrow,) = dir_watch_masks(pid, box)
-    assert narrow & IN_MODIFY == 0 and narrow & (IN_MOVE | IN_DELETE) == \
-        IN_MOVE | IN_DELETE, hex(narrow)
-    os.unlink(lock)
-    wait_exists(c, 2, timeout=WITHIN_WRITER_WAIT)
-    (wide,) = dir_watch_masks(pid, box)
-    assert wide & IN_MODIFY, hex(wide)
-    # and it is heard: a flag change writes only the log
-    other = imap(dc, "locked", select="INBOX")
-    other.command("STORE 1 +FLAGS (\\Flagged)")
-    wait_for(c, lambda l: "FETCH" in l and "\\Flagged" in l,
-             what="the FETCH of the flag change")
     untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK"), tagged
