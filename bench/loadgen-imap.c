@@ -427,6 +427,7 @@ static void imap_input(struct imap_conn *c, int64_t now)
 
 void imap_event(struct imap_conn *c, uint32_t events)
 {
+	int64_t received = 0;
 	ssize_t n;
 	int err;
 
@@ -443,9 +444,9 @@ void imap_event(struct imap_conn *c, uint32_t events)
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0)
 		return;
-	n = ep_read(&c->ep);
+	n = ep_read(&c->ep, &received);
 	if (n > 0)
-		imap_input(c, now_ns());
+		imap_input(c, received);
 	else if (n == 0 && c->step == STEP_LOGOUT)
 		imap_close(c);
 	else if (n == 0)

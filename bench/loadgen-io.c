@@ -138,6 +138,8 @@ int ep_connect(struct endpoint *ep, int port)
 	if (ep->fd < 0)
 		return errno;
 	setsockopt(ep->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* see received_at() */
+	setsockopt(ep->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (connect(ep->fd, &addr.sa, sizeof(addr.sin)) < 0 &&
 	    errno != EINPROGRESS) {
 		err = errno;
@@ -212,17 +214,51 @@ int ep_flush(struct endpoint *ep)
 	return 0;
 }
 
-/* Returns bytes read, 0 on EOF, -1 on error (errno set; EAGAIN is not an
-   error and returns -2). */
-ssize_t ep_read(struct endpoint *ep)
+/* When the kernel received the newest bytes of msg, on the monotonic
+   clock, or now if it didn't say.  Its stamp is wall-clock time; how long
+   ago that was, taken from both clocks at once, carries over. */
+static int64_t received_at(struct msghdr *msg)
 {
+	struct cmsghdr *cmsg;
+	struct timespec stamp, real;
+	int64_t now = now_ns(), age;
+
+	for (cmsg = CMSG_FIRSTHDR(msg); cmsg != NULL;
+	     cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&stamp, CMSG_DATA(cmsg), sizeof(stamp));
+		clock_gettime(CLOCK_REALTIME, &real);
+		age = (real.tv_sec - stamp.tv_sec) * NSEC_PER_SEC +
+			(real.tv_nsec - stamp.tv_nsec);
+		return age > 0 ? now - age : now;
+	}
+	return now;
+}
+
+/* Returns bytes read, 0 on EOF, -1 on error (errno set; EAGAIN is not an
+   error and returns -2).  *received_r: when they reached the socket. */
+ssize_t ep_read(struct endpoint *ep, int64_t *received_r)
+{
+	char control[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov;
+	struct msghdr msg;
 	ssize_t n;
 
 	ep->in.data = array_grow(ep->in.data, &ep->in.cap,
 				  ep->in.len + READ_CHUNK, 1);
-	n = read(ep->fd, ep->in.data + ep->in.len, READ_CHUNK);
+	iov.iov_base = ep->in.data + ep->in.len;
+	iov.iov_len = READ_CHUNK;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof(control);
+	n = recvmsg(ep->fd, &msg, 0);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	*received_r = received_at(&msg);
 	ep->in.len += n;
 	return n;
 }

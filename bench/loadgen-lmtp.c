@@ -187,6 +187,7 @@ static void lmtp_input(struct lmtp_conn *l, int64_t now)
 
 void lmtp_event(struct lmtp_conn *l, uint32_t events)
 {
+	int64_t received = 0;
 	ssize_t n;
 	int err;
 
@@ -203,9 +204,9 @@ void lmtp_event(struct lmtp_conn *l, uint32_t events)
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0)
 		return;
-	n = ep_read(&l->ep);
+	n = ep_read(&l->ep, &received);
 	if (n > 0) {
-		lmtp_input(l, now_ns());
+		lmtp_input(l, received);
 	} else if (n == 0 && l->step == LMTP_READY) {
 		/* idle connection dropped by the server: reconnect lazily */
 		ep_close(&l->ep);

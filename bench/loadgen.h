@@ -40,8 +40,11 @@
    order concurrent transactions ran in: after k 250s at least base+k
    messages exist. Each idler remembers when it first saw an EXISTS >= c,
    for every c above the base. A (delivery, idler) pair's latency is that
-   arrival time minus the time the delivery's 250 was read; it is negative
-   if the EXISTS came first. pending_pairs counts pairs whose 250 was read
+   arrival time minus the delivery's 250's; it is negative if the EXISTS
+   came first. Arrival is when the kernel received the bytes (a socket
+   receive timestamp), not when this process got to read them: on a
+   machine it shares with Dovecot, its own scheduling delays stay out of
+   the readings. pending_pairs counts pairs whose 250 was read
    but whose EXISTS was not yet seen, so the settle waits know when to stop.
    All latencies are computed once at the end from these arrays. */
 
@@ -262,14 +265,15 @@ void record_error(const char *fmt, ...)
    EPOLLOUT and ep_connect_result() then returns 0 or the errno.
    ep_send() writes what the socket takes and queues the rest (-1 on
    error), ep_flush() continues on EPOLLOUT. ep_read() returns bytes read,
-   0 at EOF, -1 on error (errno set) and -2 if nothing was there. */
+   0 at EOF, -1 on error (errno set) and -2 if nothing was there; with
+   bytes, also when the kernel received them. */
 void ep_set_events(struct endpoint *ep, uint32_t events);
 int ep_connect(struct endpoint *ep, int port);
 int ep_connect_result(struct endpoint *ep);
 void ep_close(struct endpoint *ep);
 int ep_send(struct endpoint *ep, const char *data, size_t len);
 int ep_flush(struct endpoint *ep);
-ssize_t ep_read(struct endpoint *ep);
+ssize_t ep_read(struct endpoint *ep, int64_t *received_r);
 /* Next complete line of in from *pos, CR/LF cut off and NUL terminated in
    place, or NULL; advances *pos past it. */
 char *next_line(struct buf *in, size_t *pos);
