@@ -43,6 +43,8 @@ static const struct setting_def setting_defs[] = {
 	  offsetof(struct idle_settings, writer_wait_msecs) },
 	{ "imap_idle_force_poll", SETTING_BOOL, "no", 0, 0,
 	  offsetof(struct idle_settings, force_poll) },
+	{ "imap_idle_yield_cpu", SETTING_BOOL, "yes", 0, 0,
+	  offsetof(struct idle_settings, yield_cpu) },
 };
 #define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
 

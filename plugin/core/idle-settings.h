@@ -26,6 +26,10 @@ struct idle_settings {
 	   shared filesystems such as NFS, where other hosts' writes raise
 	   no local event). */
 	bool force_poll;
+	/* imap_idle_yield_cpu: while all of an imap process's clients
+	   idle, let its pushes wait for a running writer instead of
+	   preempting it (SCHED_BATCH). */
+	bool yield_cpu;
 };
 
 /* Returns the raw value of key, or NULL when it is not set. */

@@ -11,6 +11,7 @@
 #define KEY_DONE_SYNC "imap_idle_done_sync"
 #define KEY_WRITER_WAIT "imap_idle_writer_wait"
 #define KEY_FORCE_POLL "imap_idle_force_poll"
+#define KEY_YIELD_CPU "imap_idle_yield_cpu"
 
 /* every key, its field in struct idle_settings and its default */
 static const struct {
@@ -23,6 +24,7 @@ static const struct {
 	{ KEY_DONE_SYNC, "yes", 1 },
 	{ KEY_WRITER_WAIT, "1s", 1000 },
 	{ KEY_FORCE_POLL, "no", 0 },
+	{ KEY_YIELD_CPU, "yes", 1 },
 };
 
 static unsigned int setting_value(const struct idle_settings *set,
@@ -38,6 +40,8 @@ static unsigned int setting_value(const struct idle_settings *set,
 		return set->writer_wait_msecs;
 	if (strcmp(key, KEY_FORCE_POLL) == 0)
 		return set->force_poll ? 1 : 0;
+	if (strcmp(key, KEY_YIELD_CPU) == 0)
+		return set->yield_cpu ? 1 : 0;
 	return UINT_MAX;
 }
 
@@ -115,6 +119,7 @@ static void test_idle_settings_defaults(void)
 	UNIT_CHECK(set.writer_wait_msecs == 1000, "writer_wait %u",
 		   set.writer_wait_msecs);
 	UNIT_CHECK(!set.force_poll, "force_poll is not no");
+	UNIT_CHECK(set.yield_cpu, "yield_cpu is not yes");
 }
 
 static void test_idle_settings_keys(void)
@@ -208,6 +213,9 @@ static const struct {
 	{ KEY_FORCE_POLL, "tRuE", 1 },
 	{ KEY_FORCE_POLL, "OFF", 0 },
 	{ KEY_FORCE_POLL, "", 0 },
+	{ KEY_YIELD_CPU, "no", 0 },
+	{ KEY_YIELD_CPU, "Yes", 1 },
+	{ KEY_YIELD_CPU, "", 1 },
 };
 
 static void test_idle_settings_parse_valid(void)
@@ -255,6 +263,7 @@ static void test_idle_settings_parse_all_keys(void)
 		{ KEY_DONE_SYNC, "no" },
 		{ KEY_WRITER_WAIT, "2s" },
 		{ KEY_FORCE_POLL, "yes" },
+		{ KEY_YIELD_CPU, "no" },
 		{ NULL, NULL }
 	};
 	static const struct kv no_pairs[] = { { NULL, NULL } };
@@ -272,6 +281,7 @@ static void test_idle_settings_parse_all_keys(void)
 	UNIT_CHECK(set.writer_wait_msecs == 2000, "writer_wait %u",
 		   set.writer_wait_msecs);
 	UNIT_CHECK(set.force_poll, "force_poll");
+	UNIT_CHECK(!set.yield_cpu, "yield_cpu");
 
 	UNIT_CHECK(parse_pairs(no_pairs, &set, error, sizeof(error),
 			       &ctx) == 0, "nothing set: failed: %s", error);
@@ -330,6 +340,7 @@ static const struct {
 	{ KEY_FORCE_POLL, "10" },
 	{ KEY_FORCE_POLL, "truee" },
 	{ KEY_FORCE_POLL, "no!" },
+	{ KEY_YIELD_CPU, "sometimes" },
 };
 
 static void check_invalid(const char *label, const struct kv *pairs,
