@@ -13,6 +13,7 @@
 #include "idle-user.h"
 #include "idle-watch.h"
 #include "idle-keepalive.h"
+#include "idle-cpu-yield.h"
 #include "idle-command.h"
 
 #include <time.h>
@@ -54,6 +55,8 @@ struct idle_command {
 	bool finished:1;
 	bool final_sync_started:1;
 	bool sync_failed:1;
+	/* counted by idle-cpu-yield.c */
+	bool yielding:1;
 };
 
 static bool idle_command_continue(struct client_command_context *cmd);
@@ -82,6 +85,14 @@ static const char *idle_tagline(struct idle_command *ctx)
 	return "BAD Expected DONE.";
 }
 
+static void idle_stop_yielding(struct idle_command *ctx)
+{
+	if (ctx->yielding) {
+		ctx->yielding = FALSE;
+		idle_cpu_yield_idler_remove(ctx->event);
+	}
+}
+
 /* Stops everything and sends the tagged reply (suppressed by the core on
    cancel or a closed stream). */
 static void idle_finish(struct idle_command *ctx, const char *tagline)
@@ -92,6 +103,7 @@ static void idle_finish(struct idle_command *ctx, const char *tagline)
 	if (ctx->finished)
 		return;
 	ctx->finished = TRUE;
+	idle_stop_yielding(ctx);
 	timeout_remove(&ctx->to_policy);
 	idle_keepalive_stop(&ctx->keepalive);
 	if (ctx->sync_ctx != NULL) {
@@ -163,6 +175,7 @@ static bool idle_sync_start(struct idle_command *ctx)
 	struct client *client = ctx->client;
 	enum mailbox_sync_flags flags = idle_sync_flags(ctx);
 
+	idle_cpu_yield_update(ctx->event);
 	idle_notify_policy_sync_started(&ctx->policy, monotonic_msecs());
 	timeout_remove(&ctx->to_policy);
 	ctx->full_sync_owed = FALSE;
@@ -285,6 +298,8 @@ static bool idle_handle_input(struct idle_command *ctx)
 	if (verdict == IDLE_DONE_NEED_MORE)
 		return FALSE;
 	ctx->ending = verdict;
+	/* the client is no longer idle: what follows it runs as usual */
+	idle_stop_yielding(ctx);
 	io_remove(&ctx->client->io);
 	return idle_end(ctx);
 }
@@ -420,6 +435,10 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	event_add_category(ctx->event, &event_category_imap_idle);
 	event_set_append_log_prefix(ctx->event, "imap-idle: ");
 	ctx->ending = IDLE_DONE_NEED_MORE;
+	if (set->yield_cpu) {
+		ctx->yielding = TRUE;
+		idle_cpu_yield_idler_add(ctx->event);
+	}
 	idle_done_scanner_init(&ctx->scanner, client->input_skip_line,
 			       client->set->imap_max_line_length);
 	client->input_skip_line = FALSE;

@@ -5,6 +5,7 @@
 #include "idle-user.h"
 #include "idle-watch.h"
 #include "idle-command.h"
+#include "idle-cpu-yield.h"
 #include "imap-idle-plugin.h"
 
 /* Takes over IDLE in the imap process's command table with the built-in's
@@ -40,6 +41,8 @@ static void imap_idle_client_created(struct client **clientp)
 		       "set, but this imap_idle version does not hibernate "
 		       "idling clients yet; they stay in their imap process");
 	}
+	/* a new client is not idling: its commands get the CPU as usual */
+	idle_cpu_yield_update(client->event);
 	if (next_hook_client_created != NULL)
 		next_hook_client_created(clientp);
 }

@@ -5,7 +5,7 @@ read from plugin {} and can be overridden per user from userdb
 only that user's login, with exactly one log line naming the setting, the
 value and the accepted form; and the settings that can be observed from
 outside do what they say (notify_delay, done_sync, force_poll; poll_interval
-is in test_poll_fallback.py)."""
+is in test_poll_fallback.py, yield_cpu in test_cpu_yield.py)."""
 
 import socket
 
@@ -21,6 +21,7 @@ VALID = {
     "imap_idle_done_sync": "yes",
     "imap_idle_writer_wait": "1s",
     "imap_idle_force_poll": "no",
+    "imap_idle_yield_cpu": "yes",
 }
 BAD = {     # key -> (bad value, what the error must say is expected)
     "imap_idle_notify_delay": ("fast", "expected a time"),
@@ -28,6 +29,7 @@ BAD = {     # key -> (bad value, what the error must say is expected)
     "imap_idle_done_sync": ("maybe", "expected yes or no"),
     "imap_idle_writer_wait": ("soon", "expected a time"),
     "imap_idle_force_poll": ("sometimes", "expected yes or no"),
+    "imap_idle_yield_cpu": ("often", "expected yes or no"),
 }
 OUT_OF_RANGE = [
     ("imap_idle_notify_delay", "11s"),      # 0 .. 10s
