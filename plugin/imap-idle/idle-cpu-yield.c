@@ -3,7 +3,6 @@
 /* for SCHED_BATCH */
 #define _GNU_SOURCE
 #include "imap-common.h"
-#include "imap-idle-plugin.h"
 #include "idle-cpu-yield.h"
 
 #include <sched.h>

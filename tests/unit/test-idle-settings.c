@@ -373,6 +373,7 @@ static void test_idle_settings_parse_invalid(void)
 		{ KEY_DONE_SYNC, "no" },
 		{ KEY_WRITER_WAIT, "2s" },
 		{ KEY_FORCE_POLL, "yes" },
+		{ KEY_YIELD_CPU, "no" },
 	};
 	struct kv pairs[N_ELEMENTS(other_values) + 2];
 	char label[160];
