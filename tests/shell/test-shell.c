@@ -155,7 +155,7 @@ static void test_user_settings_read(void)
 /* --- the keepalive timer on an ioloop -------------------------------------- */
 
 struct keepalive_count {
-	struct idle_keepalive *keepalive;
+	struct imap_idle_keepalive *keepalive;
 	unsigned int fired;
 };
 
@@ -164,7 +164,7 @@ static void keepalive_fired(void *context)
 	struct keepalive_count *count = context;
 
 	if (++count->fired == 2) {
-		idle_keepalive_stop(&count->keepalive);
+		imap_idle_keepalive_stop(&count->keepalive);
 		io_loop_stop(current_ioloop);
 	}
 }
@@ -183,9 +183,9 @@ static void test_keepalive_timer(void)
 	test_begin("keepalive timer repeats and stops");
 	ioloop = io_loop_create();
 	i_zero(&count);
-	test_assert(idle_keepalive_start(0, "user1", keepalive_fired,
+	test_assert(imap_idle_keepalive_start(0, "user1", keepalive_fired,
 					 &count) == NULL);
-	count.keepalive = idle_keepalive_start(1, "user1", keepalive_fired,
+	count.keepalive = imap_idle_keepalive_start(1, "user1", keepalive_fired,
 					       &count);
 	test_assert(count.keepalive != NULL);
 	/* not a timing assertion: only keeps a broken timer from hanging */
