@@ -73,12 +73,12 @@ static void dir_watch_fan_out(struct dir_watch *dir)
 	   pointers of those are compared, never followed */
 	t_array_init(&snapshot, array_count(&dir->subs));
 	array_append_array(&snapshot, &dir->subs);
-	dir->fanout_depth = 1;
+	dir->fanout_depth++;
 	array_foreach(&snapshot, s) {
 		if (dir_watch_has(dir, *s) && (*s)->listening)
 			(*s)->callback((*s)->context);
 	}
-	dir->fanout_depth = 0;
+	dir->fanout_depth--;
 	if (dir->fanout_depth == 0 && array_count(&dir->subs) == 0)
 		dir_watch_free(dir);
 }
