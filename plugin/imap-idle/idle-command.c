@@ -61,6 +61,7 @@ struct idle_command {
 };
 
 static bool idle_command_continue(struct client_command_context *cmd);
+static void idle_end_storage_claim(struct idle_command *ctx);
 
 static const char *idle_tagline(struct idle_command *ctx)
 {
@@ -105,6 +106,7 @@ static void idle_finish(struct idle_command *ctx, const char *tagline)
 	}
 	o_stream_cork(client->output);
 	io_remove(&client->io);
+	idle_end_storage_claim(ctx);
 	imap_idle_watch_stop(&ctx->watch);
 	client_send_tagline(ctx->cmd, tagline);
 	if (!was_corked)
@@ -153,6 +155,22 @@ static enum mailbox_sync_flags idle_sync_flags(struct idle_command *ctx)
 	imap_idle_private_claim_storage_checked(ctx->client->mailbox,
 						&ctx->storage_claim);
 	return MAILBOX_SYNC_FLAG_FAST;
+}
+
+/* The claim must not outlive the idle: the next command's FAST sync
+   would skip the storage sync for up to MAILBOX_FULL_SYNC_INTERVAL, and
+   without a final sync (imap_idle_done_sync = no) miss a maildir writer
+   that bypassed Dovecot.  So the last real check is put back, or none if
+   such a change is known or found now. */
+static void idle_end_storage_claim(struct idle_command *ctx)
+{
+	struct mailbox *box = ctx->client->mailbox;
+
+	if (box == NULL || ctx->watch == NULL)
+		return;
+	imap_idle_private_claim_end(box, &ctx->storage_claim,
+		ctx->full_sync_owed ||
+		imap_idle_watch_storage_sync_owed(ctx->watch));
 }
 
 static bool idle_sync_start(struct idle_command *ctx)
