@@ -165,12 +165,14 @@ static enum mailbox_sync_flags idle_sync_flags(struct idle_command *ctx)
 static void idle_end_storage_claim(struct idle_command *ctx)
 {
 	struct mailbox *box = ctx->client->mailbox;
+	bool owed;
 
-	if (box == NULL || ctx->watch == NULL)
+	if (box == NULL || ctx->watch == NULL || ctx->client->disconnected)
 		return;
-	imap_idle_private_claim_end(box, &ctx->storage_claim,
-		ctx->full_sync_owed ||
+	/* a final sync checked the storage just now */
+	owed = ctx->full_sync_owed || (!ctx->final_sync_started &&
 		imap_idle_watch_storage_sync_owed(ctx->watch));
+	imap_idle_private_claim_end(box, &ctx->storage_claim, owed);
 }
 
 static bool idle_sync_start(struct idle_command *ctx)
