@@ -11,6 +11,8 @@
    the watch of other sessions, NOTIFY or a built-in IDLE), and the renew
    after a neighbour stops. */
 
+static bool watch_only_logged = FALSE;
+
 static void dovecot_notify(struct mailbox *box ATTR_UNUSED,
 			   struct imap_idle_dovecot_watch *dw)
 {
@@ -63,4 +65,18 @@ void imap_idle_dovecot_watch_renew(struct imap_idle_dovecot_watch *dw)
 		return;
 	mailbox_notify_changes_stop(dw->box);
 	mailbox_notify_changes(dw->box, dovecot_notify, dw);
+}
+
+void imap_idle_dovecot_watch_log_only(struct event *event, const char *why)
+{
+	e_debug(event_create_passthrough(event)->
+		set_name("imap_idle_dovecot_watch_only")->
+		add_str("reason", why)->event(),
+		"Watching the mailbox with Dovecot's own watch only: %s", why);
+	if (watch_only_logged)
+		return;
+	watch_only_logged = TRUE;
+	e_info(event, "%s, so idling clients of this process learn of "
+	       "its changes as with Dovecot's own IDLE (a full sync on each "
+	       "signal of Dovecot's watch, which comes 0.5 s late)", why);
 }

@@ -3,6 +3,7 @@
 #define IDLE_DOVECOT_WATCH_H
 
 struct mailbox;
+struct event;
 
 /* Dovecot's own watch of a mailbox (mailbox_notify_changes()): kept
    because hibernation extracts it and it is Dovecot's fallback for
@@ -37,5 +38,9 @@ bool imap_idle_dovecot_watch_resume(struct imap_idle_dovecot_watch *dw);
    same path in this process was stopped, which removed the kernel watch
    they shared. */
 void imap_idle_dovecot_watch_renew(struct imap_idle_dovecot_watch *dw);
+
+/* Logs why a mailbox is watched with Dovecot's own watch only: a debug
+   event each time, an info line once per process. */
+void imap_idle_dovecot_watch_log_only(struct event *event, const char *why);
 
 #endif

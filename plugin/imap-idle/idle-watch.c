@@ -19,13 +19,11 @@
       IDLE does.
    2. The shared watches of the mailbox's index and control directories
       (idle-dir-watch.c), which every Dovecot writer touches when it
-      commits (dovecot.index.log, and for maildir the dovecot-uidlist.lock
-      rename that ends a delivery).  These are other paths than Dovecot's
-      own watch, so neither shadows the other, and they use the ioloop's
-      one inotify instance, so an idling process needs no more instances
-      than stock.  A client whose sync is owed at a deadline anyway stops
-      listening until that sync, so a mailbox under constant change wakes
-      its idlers about once per sync instead of on every write.
+      commits (dovecot.index.log, maildir's dovecot-uidlist.lock).  They
+      are other paths than Dovecot's watch, so neither shadows the other.
+      A client whose sync is owed at a deadline anyway stops listening
+      until that sync: a mailbox under constant change wakes its idlers
+      about once per sync instead of on every write.
    3. A poll timer (idle-poll.c), instead of 2 when the ioloop can't
       watch, or with imap_idle_force_poll.
    Signals are filtered: the mailbox changed only if its transaction log
@@ -61,8 +59,6 @@ struct imap_idle_watch {
 	/* subscribed to the directory watches but not listening */
 	bool muted;
 };
-
-static bool dovecot_watch_only_logged = FALSE;
 
 static void dirs_check_timeout(struct imap_idle_watch *watch);
 
@@ -173,22 +169,6 @@ static bool watch_add_dir(struct imap_idle_watch *watch,
 	return TRUE;
 }
 
-static void log_dovecot_watch_only(struct imap_idle_watch *watch)
-{
-	const char *why = watch->storage.dovecot_watch_only_reason;
-
-	e_debug(event_create_passthrough(watch->event)->
-		set_name("imap_idle_dovecot_watch_only")->
-		add_str("reason", why)->event(),
-		"Watching the mailbox with Dovecot's own watch only: %s", why);
-	if (dovecot_watch_only_logged)
-		return;
-	dovecot_watch_only_logged = TRUE;
-	e_info(watch->event, "%s, so idling clients of this process learn of "
-	       "its changes as with Dovecot's own IDLE (a full sync on each "
-	       "signal of Dovecot's watch, which comes 0.5 s late)", why);
-}
-
 struct imap_idle_watch *
 imap_idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 		      struct event *event,
@@ -211,7 +191,8 @@ imap_idle_watch_start(struct mailbox *box, const struct idle_settings *set,
 				      dovecot_watch_signal, watch);
 
 	if (watch->storage.dovecot_watch_only_reason != NULL) {
-		log_dovecot_watch_only(watch);
+		imap_idle_dovecot_watch_log_only(event,
+			watch->storage.dovecot_watch_only_reason);
 		return watch;
 	}
 	if (set->force_poll) {
