@@ -6,6 +6,7 @@ the build tree when asked for.  Everything it starts is stopped by pid and the
 temp dir is removed on exit, also when the caller fails."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -36,6 +37,28 @@ MAIL_LOCATIONS = {
 
 class DovecotError(RuntimeError):
     pass
+
+
+def dovecot_version():
+    """The running Dovecot's version as a tuple, e.g. (2, 3, 19, 1)."""
+    out = subprocess.run([DOVECOT, "--version"], capture_output=True,
+                         text=True, timeout=30).stdout
+    m = re.match(r"(\d+(?:\.\d+)+)", out.strip())
+    if m is None:
+        raise DovecotError("cannot read the version from %s --version: %r"
+                           % (DOVECOT, out))
+    return tuple(int(x) for x in m.group(1).split("."))
+
+
+DOVECOT_VERSION = dovecot_version()
+# Dovecot 2.4 has a new config syntax: the instance writes it from
+# CONFIG_TEMPLATE_24 and translates what tests pass in 2.3 syntax
+# (see _config_24()).
+DOVECOT_24 = DOVECOT_VERSION >= (2, 4)
+SETTINGS_MODULE = os.path.join(SYSTEM_MODULEDIR, "settings",
+                               "libimap_idle_settings.so")
+BUILT_SETTINGS_MODULE = os.path.join(TOP_BUILDDIR, "plugin", ".libs",
+                                     "libimap_idle_settings.so")
 
 
 def _raise_exit(signum, frame):
@@ -78,10 +101,36 @@ def _plugin_module_dir(tmp):
     os.mkdir(moddir)
     for name in os.listdir(SYSTEM_MODULEDIR):
         src = os.path.join(SYSTEM_MODULEDIR, name)
+        # an installed copy of the plugin gives way to the build's
+        if name == os.path.basename(PLUGIN_SO):
+            continue
         if os.path.isfile(src):
             os.symlink(src, os.path.join(moddir, name))
     os.symlink(PLUGIN_SO, os.path.join(moddir, os.path.basename(PLUGIN_SO)))
+    if DOVECOT_24:
+        _check_settings_module()
     return moddir
+
+
+def _check_settings_module():
+    """Dovecot 2.4's config process loads settings modules only from its
+    fixed module dir: without this build's libimap_idle_settings.so there,
+    every imap_idle_* setting is unknown."""
+    def content(path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    built = content(BUILT_SETTINGS_MODULE)
+    if built is None:
+        raise DovecotError("settings module not built: %s is missing "
+                           "(run make)" % BUILT_SETTINGS_MODULE)
+    if content(SETTINGS_MODULE) != built:
+        raise DovecotError(
+            "%s is missing or not this build's: Dovecot 2.4 reads the "
+            "imap_idle settings only from there; run make install (inside "
+            "a throwaway root: ci/debian13-root does so)" % SETTINGS_MODULE)
 
 
 class DovecotInstance:
@@ -152,7 +201,7 @@ class DovecotInstance:
                 os.chown(home, self.mail_uid, self.mail_uid)
                 f.write("%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
                     u, PASSWORD, self.mail_uid, self.mail_uid, home,
-                    self.userdb_extra.get(u, "")))
+                    userdb_fields(self.userdb_extra.get(u, ""))))
         os.chown(os.path.join(t, "home"), self.mail_uid, self.mail_uid)
         self.imap_port, self.lmtp_port = free_ports(2)
         self.log_path = os.path.join(t, "dovecot.log")
@@ -165,12 +214,31 @@ class DovecotInstance:
                                for kv in self.settings.items())
         self.conf_path = os.path.join(t, "dovecot.conf")
         with open(self.conf_path, "w") as f:
+            if DOVECOT_24:
+                f.write(self._config_24(moddir, plugins))
+                return
             f.write(CONFIG_TEMPLATE.format(
                 tmp=t, imap_port=self.imap_port, lmtp_port=self.lmtp_port,
                 mail_location=MAIL_LOCATIONS[self.mail_format],
                 moddir=moddir, imap_mail_plugins=plugins,
                 plugin_block=plugin_block, service_imap=self.service_imap,
                 extra_conf=self.extra_conf))
+
+    def _config_24(self, moddir, plugins):
+        """The same instance in Dovecot 2.4's syntax: settings at the top
+        level instead of plugin {}, mail_plugins as a boolean list."""
+        driver, path = MAIL_LOCATIONS[self.mail_format].split(":", 1)
+        names = [p for p in plugins.split() if p != "$mail_plugins"]
+        return CONFIG_TEMPLATE_24.format(
+            version=".".join(str(x) for x in DOVECOT_VERSION[:3]),
+            tmp=self.tmp, imap_port=self.imap_port,
+            lmtp_port=self.lmtp_port, mail_driver=driver, mail_path=path,
+            moddir=moddir,
+            mail_plugins="".join("    %s = yes\n" % p for p in names),
+            settings="".join("%s = %s\n" % kv
+                             for kv in self.settings.items()),
+            service_imap=config_24(self.service_imap),
+            extra_conf=config_24(self.extra_conf))
 
     def _launch(self):
         self.proc = subprocess.Popen(
@@ -327,6 +395,25 @@ class DovecotInstance:
                 lmtp.close()
 
 
+def userdb_fields(fields):
+    """passwd-file extra fields as tests write them for 2.3; on 2.4 a
+    plugin setting's userdb field has no plugin/ prefix."""
+    if DOVECOT_24:
+        return fields.replace("userdb_plugin/", "userdb_")
+    return fields
+
+
+def config_24(text):
+    """2.3 config lines the tests use, in 2.4's names: service_count became
+    restart_request_count (0, no limit, became unlimited)."""
+    if not DOVECOT_24:
+        return text
+    return re.sub(r"\bservice_count = (\d+)",
+                  lambda m: "restart_request_count = " +
+                  ("unlimited" if m.group(1) == "0" else m.group(1)),
+                  text)
+
+
 def make_message(subject="test", body="hello\r\n", sender="sender@example.com"):
     return ("From: %s\r\nTo: rcpt@example.com\r\nSubject: %s\r\n"
             "Message-ID: <%s.%f@example.com>\r\n\r\n%s" % (
@@ -434,5 +521,60 @@ protocol imap {{
 }}
 plugin {{
 {plugin_block}}}
+{extra_conf}
+"""
+
+CONFIG_TEMPLATE_24 = """\
+dovecot_config_version = {version}
+dovecot_storage_version = {version}
+base_dir = {tmp}/base
+state_dir = {tmp}/state
+log_path = {tmp}/dovecot.log
+instance_name = imap-idle-test
+listen = 127.0.0.1
+protocols = imap lmtp
+ssl = no
+auth_allow_cleartext = yes
+auth_mechanisms = plain login
+mail_driver = {mail_driver}
+mail_path = {mail_path}
+mail_plugin_dir = {moddir}
+first_valid_uid = 1
+mail_max_userip_connections = 100000
+passdb passwd-file {{
+  passwd_file_path = {tmp}/passwd
+}}
+userdb passwd-file {{
+  passwd_file_path = {tmp}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    port = {lmtp_port}
+  }}
+}}
+service imap {{
+  unix_listener imap-master {{
+    user = $SET:default_internal_user
+  }}
+{service_imap}
+}}
+service stats {{
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+protocol imap {{
+  mail_plugins {{
+{mail_plugins}  }}
+}}
+{settings}
 {extra_conf}
 """
