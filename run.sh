@@ -66,7 +66,7 @@ test)
 	for v in $versions; do
 		case $v in
 		2.3) build; make check ;;
-		2.4) ci/debian13-root run ci/test-in-root ;;
+		2.4) ci/debian13-root run ci/in-root test ;;
 		esac
 	done
 	;;
