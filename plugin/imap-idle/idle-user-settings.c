@@ -16,6 +16,25 @@
 #include "settings.h"
 #include "idle-settings-dovecot.h"
 
+/* A userdb written for 2.3 returns plugin/imap_idle_* fields, which 2.4
+   ignores without a word: say so, or the override is lost unnoticed. */
+static void warn_plugin_prefixed_fields(struct mail_user *user)
+{
+	const char *const *field, *key;
+
+	if (user->userdb_fields == NULL)
+		return;
+	for (field = user->userdb_fields; *field != NULL; field++) {
+		if (!str_begins(*field, "plugin/imap_idle_", &key))
+			continue;
+		key = t_strcut(key, '=');
+		e_warning(user->event, "imap_idle: userdb field "
+			  "plugin/imap_idle_%s is ignored by Dovecot 2.4: "
+			  "return it as imap_idle_%s (without plugin/)",
+			  key, key);
+	}
+}
+
 int imap_idle_user_settings_get(struct mail_user *user,
 				struct idle_settings *set_r,
 				const char **error_r)
@@ -23,6 +42,7 @@ int imap_idle_user_settings_get(struct mail_user *user,
 	const struct imap_idle_settings *set;
 	const char *error;
 
+	warn_plugin_prefixed_fields(user);
 	imap_idle_settings_defaults_init();
 	if (settings_get(user->event, &imap_idle_setting_parser_info, 0,
 			 &set, &error) < 0) {

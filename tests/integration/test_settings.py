@@ -13,6 +13,7 @@ drops it), doveconf lists them with their defaults, and a bad value in
 dovecot.conf stops Dovecot from starting instead of failing logins.  Tests
 whose outcome differs branch on DOVECOT_24 and say why."""
 
+import os
 import socket
 import subprocess
 
@@ -334,3 +335,35 @@ def test_notify_delay_alone_holds_changes_back(mail_format, shared_dovecot,
         "within 2.5 s: %r" % early)
     untagged, tagged = c.done(tag)
     assert "* 1 EXISTS" in untagged, untagged
+
+
+def add_passwd_user(dc, user, fields):
+    """A user whose userdb fields are written exactly as given, past the
+    harness's translation of plugin/ fields for 2.4.  passwd-file is read
+    again when its size changes."""
+    home = dc.mail_home(user)
+    os.mkdir(home)
+    os.chown(home, dc.mail_uid, dc.mail_uid)
+    with open(os.path.join(dc.tmp, "passwd"), "a") as f:
+        f.write("%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
+            user, dc.password, dc.mail_uid, dc.mail_uid, home, fields))
+
+
+def test_plugin_prefixed_userdb_field(dovecot, imap):
+    """A userdb field plugin/imap_idle_<key>: how 2.3 wants it, and what a
+    userdb written for 2.3 still returns after an upgrade.  2.3 reads it
+    (a bad value fails the login); 2.4 ignores it, so the plugin logs a
+    warning naming the field and the name 2.4 wants."""
+    dc = dovecot(extra_conf=DEBUG)
+    add_passwd_user(dc, "legacy",
+                    "userdb_plugin/imap_idle_notify_delay=fast")
+    since = len(dc.log_text())
+    if not DOVECOT_24:
+        assert login_refused(dc, "legacy", imap)
+        h.wait_log(dc, "'fast'", since)
+        return
+    assert_works(dc, "legacy", imap)
+    lines = h.log_lines(dc, "plugin/imap_idle_notify_delay", since)
+    assert len(lines) == 1, dc.log_text()[since:]
+    assert "Warning" in lines[0] and "ignored by Dovecot 2.4" in lines[0] \
+        and "as imap_idle_notify_delay" in lines[0], lines
