@@ -51,9 +51,8 @@ def dovecot_version():
 
 
 DOVECOT_VERSION = dovecot_version()
-# Dovecot 2.4 has a new config syntax: the instance writes it from
-# CONFIG_TEMPLATE_24 and translates what tests pass in 2.3 syntax
-# (see _config_24()).
+# Dovecot 2.4 has a new config syntax: the instance writes its config in
+# 2.3's and translates it (config_24()).
 DOVECOT_24 = DOVECOT_VERSION >= (2, 4)
 SETTINGS_MODULE = os.path.join(SYSTEM_MODULEDIR, "settings",
                                "libimap_idle_settings.so")
@@ -214,31 +213,12 @@ class DovecotInstance:
                                for kv in self.settings.items())
         self.conf_path = os.path.join(t, "dovecot.conf")
         with open(self.conf_path, "w") as f:
-            if DOVECOT_24:
-                f.write(self._config_24(moddir, plugins))
-                return
-            f.write(CONFIG_TEMPLATE.format(
+            f.write(config_24(CONFIG_TEMPLATE.format(
                 tmp=t, imap_port=self.imap_port, lmtp_port=self.lmtp_port,
                 mail_location=MAIL_LOCATIONS[self.mail_format],
                 moddir=moddir, imap_mail_plugins=plugins,
                 plugin_block=plugin_block, service_imap=self.service_imap,
-                extra_conf=self.extra_conf))
-
-    def _config_24(self, moddir, plugins):
-        """The same instance in Dovecot 2.4's syntax: settings at the top
-        level instead of plugin {}, mail_plugins as a boolean list."""
-        driver, path = MAIL_LOCATIONS[self.mail_format].split(":", 1)
-        names = [p for p in plugins.split() if p != "$mail_plugins"]
-        return CONFIG_TEMPLATE_24.format(
-            version=".".join(str(x) for x in DOVECOT_VERSION[:3]),
-            tmp=self.tmp, imap_port=self.imap_port,
-            lmtp_port=self.lmtp_port, mail_driver=driver, mail_path=path,
-            moddir=moddir,
-            mail_plugins="".join("    %s = yes\n" % p for p in names),
-            settings="".join("%s = %s\n" % kv
-                             for kv in self.settings.items()),
-            service_imap=config_24(self.service_imap),
-            extra_conf=config_24(self.extra_conf))
+                extra_conf=self.extra_conf)))
 
     def _launch(self):
         self.proc = subprocess.Popen(
@@ -403,15 +383,45 @@ def userdb_fields(fields):
     return fields
 
 
+def _mail_plugins_24(m):
+    names = [p for p in m.group(2).split() if p != "$mail_plugins"]
+    return "%smail_plugins {\n%s%s}" % (
+        m.group(1), "".join("%s  %s = yes\n" % (m.group(1), p)
+                           for p in names), m.group(1))
+
+
+# (2.3 pattern, 2.4 replacement) for what the harness and the tests write
+_CONFIG_24_RULES = [
+    (r"^disable_plaintext_auth = no$",
+     "auth_allow_cleartext = yes"),
+    (r"^mail_location = (\w+):(.*)$", r"mail_driver = \1\nmail_path = \2"),
+    (r"^(passdb|userdb) \{\n  driver = passwd-file\n"
+     r"  args = (?:scheme=\w+ )?(\S+)\n\}",
+     r"\1 passwd-file {\n  passwd_file_path = \2\n}"),
+    # the top-level listen applies to every listener
+    (r"^ *address = .*\n", ""),
+    (r"\$default_internal_user", "$SET:default_internal_user"),
+    (r"^( *)mail_plugins = (.*)$", _mail_plugins_24),
+    # plugin {} is gone: its settings stand at the top level
+    (r"^plugin \{\n((?:  .*\n)*)\}",
+     lambda m: re.sub(r"^  ", "", m.group(1), flags=re.M)),
+    (r"\bservice_count = (\d+)",
+     lambda m: "restart_request_count = " +
+     ("unlimited" if m.group(1) == "0" else m.group(1))),
+]
+
+
 def config_24(text):
-    """2.3 config lines the tests use, in 2.4's names: service_count became
-    restart_request_count (0, no limit, became unlimited)."""
+    """A config the harness or a test wrote in 2.3's syntax, in 2.4's when
+    the running Dovecot is 2.4 (else unchanged): the version lines 2.4
+    requires, then the renames in _CONFIG_24_RULES."""
     if not DOVECOT_24:
         return text
-    return re.sub(r"\bservice_count = (\d+)",
-                  lambda m: "restart_request_count = " +
-                  ("unlimited" if m.group(1) == "0" else m.group(1)),
-                  text)
+    for pattern, repl in _CONFIG_24_RULES:
+        text = re.sub(pattern, repl, text, flags=re.M)
+    version = ".".join(str(x) for x in DOVECOT_VERSION[:3])
+    return ("dovecot_config_version = %s\ndovecot_storage_version = %s\n"
+            % (version, version)) + text
 
 
 def make_message(subject="test", body="hello\r\n", sender="sender@example.com"):
@@ -524,57 +534,3 @@ plugin {{
 {extra_conf}
 """
 
-CONFIG_TEMPLATE_24 = """\
-dovecot_config_version = {version}
-dovecot_storage_version = {version}
-base_dir = {tmp}/base
-state_dir = {tmp}/state
-log_path = {tmp}/dovecot.log
-instance_name = imap-idle-test
-listen = 127.0.0.1
-protocols = imap lmtp
-ssl = no
-auth_allow_cleartext = yes
-auth_mechanisms = plain login
-mail_driver = {mail_driver}
-mail_path = {mail_path}
-mail_plugin_dir = {moddir}
-first_valid_uid = 1
-mail_max_userip_connections = 100000
-passdb passwd-file {{
-  passwd_file_path = {tmp}/passwd
-}}
-userdb passwd-file {{
-  passwd_file_path = {tmp}/passwd
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    port = {lmtp_port}
-  }}
-}}
-service imap {{
-  unix_listener imap-master {{
-    user = $SET:default_internal_user
-  }}
-{service_imap}
-}}
-service stats {{
-  unix_listener stats-writer {{
-    mode = 0666
-  }}
-}}
-protocol imap {{
-  mail_plugins {{
-{mail_plugins}  }}
-}}
-{settings}
-{extra_conf}
-"""
