@@ -1,7 +1,10 @@
 #!/bin/sh
 # One entry point for a fresh Debian 12 machine, run as root:
 #   ./run.sh demo   set everything up, then show a live IDLE session
-#   ./run.sh test   set everything up, then run every test
+#   ./run.sh test   set everything up, then run every test: against this
+#                   machine's Dovecot 2.3, then against Dovecot 2.4 in a
+#                   Debian 13 root (ci/debian13-root)
+#   ./run.sh test 2.3 | 2.4   only one of the two
 # "Set up" means: install the Debian packages the build and the tests need,
 # then build from scratch (autogen, configure, make).
 set -eu
@@ -10,7 +13,7 @@ cd "$(dirname "$0")"
 PACKAGES="gcc make autoconf automake libtool pkg-config
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 	libsodium-dev libcunit1-dev libhiredis-dev redis-server
-	python3 python3-pytest"
+	python3 python3-pytest debootstrap"
 
 install_packages() {
 	missing=""
@@ -54,12 +57,21 @@ demo)
 	exec /usr/bin/python3 tests/harness/demo.py "$@"
 	;;
 test)
+	versions=${2:-2.3 2.4}
+	case $versions in
+	"2.3 2.4" | 2.3 | 2.4) ;;
+	*) echo "usage: $0 test [2.3 | 2.4]" >&2; exit 2 ;;
+	esac
 	install_packages
-	build
-	make check
+	for v in $versions; do
+		case $v in
+		2.3) build; make check ;;
+		2.4) ci/debian13-root run ci/in-root test ;;
+		esac
+	done
 	;;
 *)
-	echo "usage: $0 demo [--exit-after-transcript] | test" >&2
+	echo "usage: $0 demo [--exit-after-transcript] | test [2.3 | 2.4]" >&2
 	exit 2
 	;;
 esac

@@ -11,7 +11,7 @@ import re
 import pytest
 
 import idle_helpers as h
-
+from dovecot_instance import DOVECOT_24
 from idle_helpers import (make_message, wait_exists, wait_for,
                           register_profile, doveadm_save, log_lines)
 
@@ -19,17 +19,31 @@ FORMATS = {"maildir": "maildir:%%h/Maildir", "sdbox": "sdbox:%%h/sdbox",
            "mdbox": "mdbox:%%h/mdbox"}
 pytestmark = pytest.mark.parametrize("mail_format", sorted(FORMATS))
 
+
+def shared_namespace(fmt, location):
+    """The shared namespace in the running Dovecot's syntax: 2.4 split
+    location into mail_driver and mail_path and names the owner's home
+    %{owner_home} and the owner $user."""
+    if DOVECOT_24:
+        return ("namespace shared {\n  type = shared\n"
+                "  separator = /\n  prefix = shared/$user/\n"
+                "  mail_driver = " + fmt + "\n"
+                "  mail_path = %{owner_home}/" + location.split("/", 1)[1] +
+                "\n  subscriptions = no\n  list = children\n}\n")
+    return ("namespace shared {\n  type = shared\n"
+            "  separator = /\n  prefix = shared/%%u/\n"
+            "  location = " + location + "\n"
+            "  subscriptions = no\n  list = children\n}\n")
+
+
 for fmt, location in FORMATS.items():
     register_profile(
         "acl-" + fmt,
         imap_mail_plugins="$mail_plugins acl imap_acl imap_idle",
-        settings={"acl": "vfile"},
+        settings={"acl_driver" if DOVECOT_24 else "acl": "vfile"},
         extra_conf="log_debug = category=imap-idle\n"
                    "namespace inbox {\n  inbox = yes\n  separator = /\n}\n"
-                   "namespace shared {\n  type = shared\n"
-                   "  separator = /\n  prefix = shared/%%u/\n"
-                   "  location = " + location + "\n"
-                   "  subscriptions = no\n  list = children\n}\n")
+                   + shared_namespace(fmt, location))
 
 
 @pytest.fixture
