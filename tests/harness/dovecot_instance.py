@@ -3,8 +3,8 @@
 the benchmark: its own base_dir, config and mail store in a temp dir, IMAP and
 LMTP on 127.0.0.1 at free ports, the freshly built imap_idle plugin loaded from
 the build tree (or the installed one, with IMAP_IDLE_MODULE_DIR) when asked
-for.  Everything it starts is stopped by pid and the
-temp dir is removed on exit, also when the caller fails."""
+for.  Everything it starts is stopped by pid and the temp dir is removed on
+exit, also when the caller fails."""
 
 import os
 import shutil
