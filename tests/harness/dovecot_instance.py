@@ -2,8 +2,9 @@
 """A throwaway Dovecot started from Debian's binaries for tests, the demo and
 the benchmark: its own base_dir, config and mail store in a temp dir, IMAP and
 LMTP on 127.0.0.1 at free ports, the freshly built imap_idle plugin loaded from
-the build tree when asked for.  Everything it starts is stopped by pid and the
-temp dir is removed on exit, also when the caller fails."""
+the build tree (or the installed one, with IMAP_IDLE_MODULE_DIR) when asked
+for.  Everything it starts is stopped by pid and the temp dir is removed on
+exit, also when the caller fails."""
 
 import os
 import re
@@ -25,8 +26,14 @@ PASSWORD = "pass"
 TOP_BUILDDIR = os.environ.get(
     "IMAP_IDLE_BUILDDIR",
     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-PLUGIN_SO = os.path.join(TOP_BUILDDIR, "plugin", ".libs",
-                         "lib20_imap_idle_plugin.so")
+PLUGIN_NAME = "lib20_imap_idle_plugin.so"
+# The plugin under test: this build's, or with IMAP_IDLE_MODULE_DIR the one
+# installed there (the package test loads the module the .deb installed).
+INSTALLED_MODULE_DIR = os.environ.get("IMAP_IDLE_MODULE_DIR")
+if INSTALLED_MODULE_DIR:
+    PLUGIN_SO = os.path.join(INSTALLED_MODULE_DIR, PLUGIN_NAME)
+else:
+    PLUGIN_SO = os.path.join(TOP_BUILDDIR, "plugin", ".libs", PLUGIN_NAME)
 
 MAIL_LOCATIONS = {
     "maildir": "maildir:~/Maildir",
@@ -94,16 +101,15 @@ def _plugin_module_dir(tmp):
     """Dovecot's own modules plus ours, so a config may still name any of
     Debian's plugins next to imap_idle."""
     if not os.path.exists(PLUGIN_SO):
-        raise DovecotError("plugin not built: %s is missing (run make)"
-                           % PLUGIN_SO)
+        raise DovecotError("plugin not found: %s is missing (%s)" % (
+            PLUGIN_SO, "is the package installed?" if INSTALLED_MODULE_DIR
+            else "run make"))
     moddir = os.path.join(tmp, "modules")
     os.mkdir(moddir)
     for name in os.listdir(SYSTEM_MODULEDIR):
         src = os.path.join(SYSTEM_MODULEDIR, name)
-        # an installed copy of the plugin gives way to the build's
-        if name == os.path.basename(PLUGIN_SO):
-            continue
-        if os.path.isfile(src):
+        # an installed imap_idle is replaced by the one under test
+        if os.path.isfile(src) and name != PLUGIN_NAME:
             os.symlink(src, os.path.join(moddir, name))
     os.symlink(PLUGIN_SO, os.path.join(moddir, os.path.basename(PLUGIN_SO)))
     if DOVECOT_24:
