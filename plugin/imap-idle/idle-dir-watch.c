@@ -3,6 +3,7 @@
 #include "lib.h"
 #include "array.h"
 #include "ioloop.h"
+#include "idle-clock.h"
 #include "idle-dir-watch.h"
 
 struct dir_watch {
@@ -13,6 +14,8 @@ struct dir_watch {
 	unsigned int listeners;
 	/* events were read; they are looked at together */
 	struct timeout *to_batch;
+	/* when the batch's first events were read */
+	uint64_t batch_read_usecs;
 	/* fan-outs of this directory running, nested ones included: a
 	   callback may unsubscribe the last subscriber, so freeing waits
 	   until the outermost one is over */
@@ -76,7 +79,7 @@ static void dir_watch_fan_out(struct dir_watch *dir)
 	dir->fanout_depth++;
 	array_foreach(&snapshot, s) {
 		if (dir_watch_has(dir, *s) && (*s)->listening)
-			(*s)->callback((*s)->context);
+			(*s)->callback(dir->batch_read_usecs, (*s)->context);
 	}
 	dir->fanout_depth--;
 	if (dir->fanout_depth == 0 && array_count(&dir->subs) == 0)
@@ -94,8 +97,10 @@ static void dir_watch_batch(struct dir_watch *dir)
 static void dir_watch_input(struct dir_watch *dir)
 {
 	/* the timeout runs right after the events of this read */
-	if (dir->to_batch == NULL)
+	if (dir->to_batch == NULL) {
+		dir->batch_read_usecs = imap_idle_clock_monotonic_usecs();
 		dir->to_batch = timeout_add_short(0, dir_watch_batch, dir);
+	}
 }
 
 static bool dir_watch_listen(struct dir_watch *dir)
@@ -202,7 +207,7 @@ const char *imap_idle_dir_watch_path(const struct imap_idle_dir_sub *sub)
 }
 
 void imap_idle_dir_watch_foreach_other(struct imap_idle_dir_sub *sub,
-				       imap_idle_dir_event_t *fn)
+				       imap_idle_dir_each_t *fn)
 {
 	struct imap_idle_dir_sub *const *s;
 

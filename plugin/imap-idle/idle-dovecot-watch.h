@@ -40,7 +40,7 @@ bool imap_idle_dovecot_watch_resume(struct imap_idle_dovecot_watch *dw);
 void imap_idle_dovecot_watch_renew(struct imap_idle_dovecot_watch *dw);
 
 /* Logs why a mailbox is watched with Dovecot's own watch only: a debug
-   event each time, an info line once per process. */
+   event each time, an info line rate-limited (idle-events.h). */
 void imap_idle_dovecot_watch_log_only(struct event *event, const char *why);
 
 #endif

@@ -17,6 +17,7 @@
 #include "idle-input.h"
 #include "idle-user.h"
 #include "idle-keepalive.h"
+#include "idle-clock.h"
 #include "idle-dir-watch.h"
 
 #include <fcntl.h>
@@ -214,8 +215,20 @@ struct fanout_test {
 	const char *dir;
 	struct imap_idle_dir_sub *a, *b;
 	unsigned int a_calls, b_calls;
+	/* read_usecs of a's and b's calls; whether one was later than the
+	   call itself */
+	uint64_t a_read[2], b_read;
+	bool read_in_future;
 	bool nested_done, gave_up;
 };
+
+static void fanout_note_read(struct fanout_test *t, uint64_t *slot,
+			     uint64_t read_usecs)
+{
+	*slot = read_usecs;
+	if (read_usecs > imap_idle_clock_monotonic_usecs())
+		t->read_in_future = TRUE;
+}
 
 static void dir_touch(const char *dir, const char *name)
 {
@@ -236,10 +249,12 @@ static void fanout_gave_up(struct fanout_test *t)
 /* a's first call is the outer fan-out: it changes the directory again and
    runs the ioloop until the nested fan-out of the same directory, in
    which a unsubscribes everyone, is over */
-static void nested_a_event(void *context)
+static void nested_a_event(uint64_t read_usecs, void *context)
 {
 	struct fanout_test *t = context;
 
+	if (t->a_calls < N_ELEMENTS(t->a_read))
+		fanout_note_read(t, &t->a_read[t->a_calls], read_usecs);
 	if (++t->a_calls == 1) {
 		dir_touch(t->dir, "second");
 		while (!t->nested_done && !t->gave_up)
@@ -252,15 +267,22 @@ static void nested_a_event(void *context)
 	t->nested_done = TRUE;
 }
 
-static void count_b_event(void *context)
+static void count_b_event(uint64_t read_usecs, void *context)
 {
 	struct fanout_test *t = context;
 
+	fanout_note_read(t, &t->b_read, read_usecs);
 	t->b_calls++;
 }
 
+static void stop_b_event(uint64_t read_usecs, void *context)
+{
+	count_b_event(read_usecs, context);
+	io_loop_stop(current_ioloop);
+}
+
 /* b unsubscribes both within one fan-out, a's turn still to come */
-static void last_b_event(void *context)
+static void last_b_event(uint64_t read_usecs ATTR_UNUSED, void *context)
 {
 	struct fanout_test *t = context;
 
@@ -270,10 +292,11 @@ static void last_b_event(void *context)
 	io_loop_stop(current_ioloop);
 }
 
-static void count_a_event(void *context)
+static void count_a_event(uint64_t read_usecs, void *context)
 {
 	struct fanout_test *t = context;
 
+	fanout_note_read(t, &t->a_read[0], read_usecs);
 	t->a_calls++;
 }
 
@@ -334,6 +357,24 @@ static void test_dir_watch_nested_fanout(void)
 	test_assert(t.nested_done);
 	test_assert(t.a_calls == 2);
 	test_assert(t.b_calls == 0);
+	/* the nested batch was read during the outer one's call */
+	test_assert(t.a_read[0] > 0 && t.a_read[1] >= t.a_read[0]);
+	test_assert(!t.read_in_future);
+	fanout_dir_remove(t.dir);
+	test_end();
+}
+
+static void test_dir_watch_read_time(void)
+{
+	struct fanout_test t;
+
+	test_begin("dir watch: every subscriber gets the batch's read time");
+	i_zero(&t);
+	t.dir = fanout_dir();
+	fanout_run(&t, count_a_event, stop_b_event, FALSE);
+	test_assert(t.a_calls == 1 && t.b_calls == 1);
+	test_assert(t.a_read[0] > 0 && t.a_read[0] == t.b_read);
+	test_assert(!t.read_in_future);
 	fanout_dir_remove(t.dir);
 	test_end();
 }
@@ -370,6 +411,7 @@ int main(void)
 		test_keepalive_timer,
 		test_dir_watch_nested_fanout,
 		test_dir_watch_last_unsubscribe_in_fanout,
+		test_dir_watch_read_time,
 		NULL
 	};
 	return test_run(test_functions);
