@@ -5,6 +5,7 @@
 #include "mail-storage.h"
 #include "log-limit.h"
 #include "idle-events.h"
+#include "idle-ioloop-context.h"
 #include "idle-dovecot-watch.h"
 
 /* Dovecot's watches of one path in a process share the kernel's watch
@@ -19,7 +20,9 @@ static struct idle_log_limit watch_only_limit;
 static void dovecot_notify(struct mailbox *box ATTR_UNUSED,
 			   struct imap_idle_dovecot_watch *dw)
 {
-	dw->callback(dw->context);
+	/* Dovecot's delay timeout was added by an inotify callback */
+	imap_idle_ioloop_context_call(dw->ioloop_ctx, dw->callback,
+				      dw->context);
 }
 
 void imap_idle_dovecot_watch_start(struct imap_idle_dovecot_watch *dw,
@@ -31,6 +34,7 @@ void imap_idle_dovecot_watch_start(struct imap_idle_dovecot_watch *dw,
 	dw->box = box;
 	dw->callback = callback;
 	dw->context = context;
+	dw->ioloop_ctx = imap_idle_ioloop_context_capture();
 	dw->started = TRUE;
 	mailbox_notify_changes(box, dovecot_notify, dw);
 }
@@ -40,6 +44,7 @@ void imap_idle_dovecot_watch_stop(struct imap_idle_dovecot_watch *dw)
 	if (!dw->started)
 		return;
 	dw->started = FALSE;
+	imap_idle_ioloop_context_release(&dw->ioloop_ctx);
 	mailbox_notify_changes_stop(dw->box);
 }
 

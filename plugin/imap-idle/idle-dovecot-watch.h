@@ -17,6 +17,8 @@ struct imap_idle_dovecot_watch {
 	struct mailbox *box;
 	imap_idle_dovecot_watch_callback_t *callback;
 	void *context;
+	/* its client's, for the callback (idle-ioloop-context.h) */
+	struct ioloop_context *ioloop_ctx;
 	bool started;
 	/* stopped while its client isn't listening */
 	bool paused;

@@ -400,6 +400,91 @@ static void test_dir_watch_last_unsubscribe_in_fanout(void)
 	test_end();
 }
 
+/* Each subscriber's callback runs under the ioloop context it subscribed
+   in (its user's), though the process's one inotify io, and so the batch
+   timeout, belong to the first subscriber's */
+struct context_test {
+	struct ioloop_context *ctx_a, *ctx_b;
+	struct ioloop_context *seen_a, *seen_b;
+	unsigned int calls;
+	bool gave_up;
+};
+
+static void context_note(struct context_test *t, struct ioloop_context **seen)
+{
+	*seen = io_loop_get_current_context(current_ioloop);
+	if (++t->calls == 2)
+		io_loop_stop(current_ioloop);
+}
+
+static void context_a_event(uint64_t read_usecs ATTR_UNUSED, void *context)
+{
+	struct context_test *t = context;
+
+	context_note(t, &t->seen_a);
+}
+
+static void context_b_event(uint64_t read_usecs ATTR_UNUSED, void *context)
+{
+	struct context_test *t = context;
+
+	context_note(t, &t->seen_b);
+}
+
+static void context_gave_up(struct context_test *t)
+{
+	t->gave_up = TRUE;
+	io_loop_stop(current_ioloop);
+}
+
+static struct imap_idle_dir_sub *
+context_subscribe(struct ioloop_context *ctx, const char *dir,
+		  imap_idle_dir_event_t *callback, struct context_test *t)
+{
+	struct imap_idle_dir_sub *sub;
+
+	io_loop_context_activate(ctx);
+	sub = imap_idle_dir_watch_subscribe(dir, callback, t);
+	io_loop_context_deactivate(ctx);
+	return sub;
+}
+
+static void test_dir_watch_subscriber_context(void)
+{
+	struct ioloop *ioloop;
+	struct imap_idle_dir_sub *a, *b;
+	struct timeout *to_safety;
+	struct context_test t;
+	const char *dir;
+
+	test_begin("dir watch: callbacks run in the subscriber's context");
+	i_zero(&t);
+	dir = fanout_dir();
+	ioloop = io_loop_create();
+	t.ctx_a = io_loop_context_new(ioloop);
+	t.ctx_b = io_loop_context_new(ioloop);
+	a = context_subscribe(t.ctx_a, dir, context_a_event, &t);
+	b = context_subscribe(t.ctx_b, dir, context_b_event, &t);
+	test_assert(a != NULL && b != NULL);
+	dir_touch(dir, "first");
+	/* not a timing assertion: only keeps a broken watch from hanging */
+	to_safety = timeout_add(10000, context_gave_up, &t);
+	io_loop_run(ioloop);
+	timeout_remove(&to_safety);
+	test_assert(!t.gave_up);
+	test_assert(t.seen_a == t.ctx_a);
+	test_assert(t.seen_b == t.ctx_b);
+	test_assert(io_loop_get_current_context(ioloop) == NULL);
+	imap_idle_dir_watch_unsubscribe(&a);
+	imap_idle_dir_watch_unsubscribe(&b);
+	imap_idle_dir_watch_deinit();
+	io_loop_context_unref(&t.ctx_a);
+	io_loop_context_unref(&t.ctx_b);
+	io_loop_destroy(&ioloop);
+	fanout_dir_remove(dir);
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -412,6 +497,7 @@ int main(void)
 		test_dir_watch_nested_fanout,
 		test_dir_watch_last_unsubscribe_in_fanout,
 		test_dir_watch_read_time,
+		test_dir_watch_subscriber_context,
 		NULL
 	};
 	return test_run(test_functions);
