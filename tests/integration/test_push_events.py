@@ -17,6 +17,7 @@ import pytest
 
 import idle_helpers as h
 from idle_helpers import make_message, wait_exists
+from dovecot_instance import DOVECOT_24
 
 PUSH_RE = re.compile(
     r"imap\((?P<user>[^)]*)\)<(?P<pid>\d+)>.*imap-idle: Pushed changes from "
@@ -133,8 +134,8 @@ def test_push_lines_name_their_user_in_a_shared_process(dovecot, imap):
     assert lines and not unnamed, unnamed
 
 
-METRICS = """\
-log_debug = category=imap-idle
+# README's example, in each version's syntax
+METRICS_23 = """\
 metric imap_idle_push {
   filter = event=imap_idle_push
   fields = latency_usecs new_messages expunged_messages
@@ -148,6 +149,31 @@ metric imap_idle_poll_fallback {
   filter = event=imap_idle_poll_fallback
 }
 """
+METRICS_24 = """\
+metric imap_idle_push {
+  filter = event=imap_idle_push
+  fields = latency_usecs new_messages expunged_messages
+  group_by source {
+  }
+}
+metric imap_idle_push_latency {
+  filter = event=imap_idle_push
+  group_by latency_usecs {
+    method exponential {
+      exponential_min_magnitude = 1
+      exponential_max_magnitude = 7
+      exponential_base = 10
+    }
+  }
+}
+metric imap_idle_poll_fallback {
+  filter = event=imap_idle_poll_fallback
+}
+"""
+# 2.4 sets the mail location with separate fields
+IN_MEMORY = ("userdb_mail_driver=maildir userdb_mail_path=~/Maildir "
+             "userdb_mail_index_path=MEMORY" if DOVECOT_24 else
+             "userdb_mail=maildir:~/Maildir:INDEX=MEMORY")
 
 
 def stats_dump(dc):
@@ -182,11 +208,13 @@ def idle_rounds(dc, imap, user, rounds):
 
 
 def test_metrics_count_pushes_by_source(dovecot, imap):
-    dc = dovecot(users=["watcher", "poller", "memory"], extra_conf=METRICS,
+    dc = dovecot(users=["watcher", "poller", "memory"],
+                 extra_conf="log_debug = category=imap-idle\n" +
+                 (METRICS_24 if DOVECOT_24 else METRICS_23),
                  settings={"imap_idle_poll_interval": "200ms"},
                  userdb_extra={
                      "poller": "userdb_plugin/imap_idle_force_poll=yes",
-                     "memory": "userdb_mail=maildir:~/Maildir:INDEX=MEMORY"})
+                     "memory": IN_MEMORY})
     idle_rounds(dc, imap, "watcher", 3)
     idle_rounds(dc, imap, "poller", 2)
     idle_rounds(dc, imap, "memory", 1)
