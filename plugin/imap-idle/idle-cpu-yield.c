@@ -3,6 +3,7 @@
 /* for SCHED_BATCH */
 #define _GNU_SOURCE
 #include "imap-common.h"
+#include "idle-events.h"
 #include "idle-cpu-yield.h"
 
 #include <sched.h>
@@ -15,14 +16,17 @@ static bool yield_unavailable = FALSE;
 static void set_batch_policy(struct event *event, bool batch)
 {
 	struct sched_param param = { .sched_priority = 0 };
+	struct event *log_event;
 
 	if (sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER,
 			       &param) < 0) {
-		e_warning(event, "imap_idle_yield_cpu: "
+		log_event = imap_idle_event_create(event);
+		e_warning(log_event, "imap_idle_yield_cpu: "
 			  "sched_setscheduler(%s) failed: %m; idling "
 			  "clients' pushes may preempt deliveries (set "
 			  "imap_idle_yield_cpu = no to silence this)",
 			  batch ? "SCHED_BATCH" : "SCHED_OTHER");
+		event_unref(&log_event);
 		yield_unavailable = TRUE;
 		return;
 	}
