@@ -400,6 +400,9 @@ def _mail_plugins_24(m):
 _CONFIG_24_RULES = [
     (r"^disable_plaintext_auth = no$",
      "auth_allow_cleartext = yes"),
+    # 2.4 has no INDEX= in mail_path: the index path is its own setting
+    (r"^mail_location = (\w+):([^:\n]*):INDEX=(\S+)$",
+     r"mail_driver = \1\nmail_path = \2\nmail_index_path = \3"),
     (r"^mail_location = (\w+):(.*)$", r"mail_driver = \1\nmail_path = \2"),
     (r"^(passdb|userdb) \{\n  driver = passwd-file\n"
      r"  args = (?:scheme=\w+ )?(\S+)\n\}",
