@@ -59,7 +59,7 @@ struct run {
 	struct ramp_rules ramp_rules;
 	struct ramp_step ramp[MAX_RAMP_STEPS];
 	int n_ramp;
-	bool ramp_draining;
+	bool ramp_draining, ramp_finished;
 
 	int burst_started;
 	uint32_t burst_final_count;	/* set when the burst's 250s are in */

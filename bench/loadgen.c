@@ -289,9 +289,13 @@ static bool ramp_poll(struct run *r, int64_t now)
 	}
 	if (lmtp_busy(&r->lmtp))
 		return false;
-	if (ramp_step_end(r, now) == RAMP_GO_ON && lmtp_usable(&r->lmtp)) {
-		ramp_step_begin(r, now);
-		return false;
+	if (!r->ramp_finished) {
+		if (ramp_step_end(r, now) == RAMP_GO_ON &&
+		    lmtp_usable(&r->lmtp)) {
+			ramp_step_begin(r, now);
+			return false;
+		}
+		r->ramp_finished = true;
 	}
 	return settled(r, now);
 }

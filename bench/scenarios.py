@@ -261,10 +261,11 @@ def _scenarios():
         spacing_ms=1000, hot_users=20, hot_share=0.5,
         dovecot_conf="imap_hibernate_timeout = 1s\n",
         wait_after_setup=3.0, sample_deliveries=True,
-        notes=("half the deliveries go to 20 hot mailboxes (one every 2 s "
-               "each, longer than the 1 s hibernate timeout: every one "
-               "wakes its client, which hibernates again before the next), "
-               "the other half round-robin over the 980 quiet ones",
+        notes=("half the deliveries go to the hot mailboxes (at full "
+               "size one every 2 s each, longer than the 1 s hibernate "
+               "timeout: every one wakes its client, which hibernates "
+               "again before the next), the other half round-robin over "
+               "the quiet ones",
                "Pss per connection (KiB/conn dlv) sampled every 2 s while "
                "the deliveries run; imap forks: imap processes that "
                "appeared meanwhile (a wake-up forks one)"),
@@ -277,11 +278,12 @@ def _scenarios():
             1000, 1000, rate=10, spacing_ms=500, lmtp_connections=16,
             client_limit=client_limit, ramp_factor=1.5, ramp_step_secs=5,
             ramp_max_rate=800, hold_secs=2, primary="saturation",
-            notes=("steps of 5 s from 10 deliveries/s, x1.5 each, over 16 "
-                   "LMTP connections; a side's rate is the highest step "
-                   "before its LMTP .->250 p50 reached twice its first "
-                   "step's, a delivery failed or it fell behind (< 90 % of "
-                   "the offered rate); cap 800/s",),
+            notes=("deliveries in steps (see params: rate, ramp_factor, "
+                   "ramp_step_secs, ramp_max_rate) over 16 LMTP "
+                   "connections; a side's rate (max rate/s) is the highest "
+                   "step before its LMTP .->250 p50 reached twice its "
+                   "first step's, a delivery failed or it fell behind "
+                   "(< 90 % of the offered rate), or the cap",),
             quick=dict(connections=100, users=100, spacing_ms=200,
                        ramp_step_secs=3, ramp_factor=2,
                        ramp_max_rate=320)))
