@@ -128,8 +128,9 @@ class Scenario:
             + self.dovecot_conf)
 
     def loadgen_args(self):
+        # a ramp is bounded by its cap, not by a message count
         a = ["--connections", self.connections, "--users", self.users,
-             "--messages", self.messages,
+             "--messages", 0 if self.ramp_factor else self.messages,
              "--rate", "%g" % self.effective_rate(),
              "--min-spacing-ms", self.spacing_ms,
              "--lmtp-connections", self.lmtp_connections,
