@@ -48,6 +48,7 @@ struct run {
 	int n_stages;
 
 	int next_to_connect, setup_in_flight;
+	bool setup_filling;	/* a failed connect calls back in there */
 	int64_t t_setup_first;
 
 	/* mailboxes with idlers, the hot ones (--hot-users) apart */

@@ -75,17 +75,15 @@ static bool lmtp_phase_poll(struct run *r, int64_t now)
    phase. */
 static void setup_fill(struct run *r)
 {
-	static bool filling;	/* a failed connect calls back in here */
-
-	if (filling || r->phase != PHASE_SETUP || !r->phase_started)
+	if (r->setup_filling || r->phase != PHASE_SETUP || !r->phase_started)
 		return;
-	filling = true;
+	r->setup_filling = true;
 	while (r->setup_in_flight < r->opt.setup_concurrency &&
 	       r->next_to_connect < r->opt.connections) {
 		r->setup_in_flight++;
 		imap_connect(&r->conns[r->next_to_connect++]);
 	}
-	filling = false;
+	r->setup_filling = false;
 }
 
 /* imap_client's setup_ended */
