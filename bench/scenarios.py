@@ -257,7 +257,7 @@ def _scenarios():
                "their imap processes"),
         quick=dict(connections=100, users=100, messages=40, hold_secs=2)))
     s.append(Scenario(
-        "hibernate-hot", "{N} idlers, {hot} hot mailboxes, "
+        "hibernate-mixed", "{N} idlers, {hot} hot mailboxes, "
         "imap_hibernate_timeout = 1s", 1000, 1000, messages=600, rate=20,
         spacing_ms=1000, hot_users=20, hot_share=0.5,
         dovecot_conf="imap_hibernate_timeout = 1s\n",
@@ -433,7 +433,7 @@ TARGETS = {
     "inotify128": [_poll_check(2000)],
     "single": [_zero_missed(), _idle_zero()],
     "hibernate": [_zero_missed()],
-    "hibernate-hot": [_zero_missed()],
+    "hibernate-mixed": [_zero_missed()],
     "saturation": [_saturation_check(), _zero_missed()],
     "saturation-cl50": [_saturation_check(), _zero_missed()],
     "keepalive-spread": [],

@@ -17,6 +17,8 @@ import statistics
 import threading
 import time
 
+from dovecot_instance import process_tree as descendants
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -26,27 +28,6 @@ def read_file(path):
             return f.read()
     except OSError:
         return None
-
-
-def descendants(master_pid):
-    children = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        st = read_file("/proc/%s/stat" % d)
-        if st is None:
-            continue
-        try:
-            ppid = int(st.rsplit(")", 1)[1].split()[1])
-        except (IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d))
-    out, todo = [], [master_pid]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
 
 
 def sample_tree(master_pid, memory):

@@ -68,6 +68,26 @@ def free_ports(count):
             s.close()
 
 
+def process_tree(root_pid):
+    """root_pid and all its descendants, from /proc (also bench/run's)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
 def _plugin_module_dir(tmp):
     """Dovecot's own modules plus ours, so a config may still name any of
     Debian's plugins next to imap_idle."""
@@ -276,22 +296,7 @@ class DovecotInstance:
         """The master and all its descendants, from /proc."""
         if self.master_pid is None:
             return []
-        children = {}
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d))
-        out, todo = [], [self.master_pid]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
-        return out
+        return process_tree(self.master_pid)
 
     def mail_home(self, user):
         return os.path.join(self.tmp, "home", user)

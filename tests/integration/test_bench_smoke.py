@@ -121,13 +121,14 @@ def test_bench_saturation_and_hot_hibernation(tmp_path):
     """The saturation ramp stops by itself and names a rate per side; the
     hot-mailbox hibernation scenario samples memory while the deliveries
     run and sees stock's wake-ups fork imap processes."""
-    doc, report = _bench(tmp_path, "saturation-cl50", "hibernate-hot",
+    doc, report = _bench(tmp_path, "saturation-cl50", "hibernate-mixed",
                          "--quick", "--connections", "6", "--users", "6",
                          "--hot-users", "2", "--messages", "12",
                          "--ramp-step-secs", "1", "--ramp-max-rate", "40",
                          "--hold-secs", "1")
     sat, hot = doc["scenarios"]
-    assert sat["name"] == "saturation-cl50" and hot["name"] == "hibernate-hot"
+    assert sat["name"] == "saturation-cl50"
+    assert hot["name"] == "hibernate-mixed"
     _check_runs(sat, ("stock", "imap_idle"))
     _check_runs(hot, ("stock", "imap_idle"))
     assert "max rate/s" in report and "imap forks" in report, report
