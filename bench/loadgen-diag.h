@@ -17,7 +17,7 @@ struct reason {
 };
 
 struct diag {
-	bool tty;	/* stderr is a terminal: start warnings on a new line */
+	bool tty;	/* stderr is a terminal: warnings start a line */
 	struct reason reasons[MAX_REASONS];
 	int n_reasons;
 	char warnings[MAX_WARNINGS][200];

@@ -142,10 +142,11 @@ static void report_storm(FILE *f, const struct run *r,
 		"\"messages\": %u, \"flagged\": %u, \"converged\": %s, "
 		"\"converge_ms\": ", r->opt.storm_user, r->storm_stores,
 		r->storm_skipped, t->storm_idlers,
-		(r->imap.flag_reference != NULL) ? "true" : "false", s->view.exists, flagged,
+		r->imap.flag_reference != NULL ? "true" : "false",
+		s->view.exists, flagged,
 		r->storm_converged ? "true" : "false");
-	json_ms(f, r->storm_converged ? r->t_converged - r->imap.t_last_store_ok :
-		-1);
+	json_ms(f, r->storm_converged ?
+		r->t_converged - r->imap.t_last_store_ok : -1);
 	fprintf(f, ", \"mismatch_at_done\": %u, \"mismatch_after_fetch\": "
 		"%u},\n", t->flag_mismatch_at_done,
 		t->flag_mismatch_after_fetch);
@@ -216,10 +217,10 @@ int report(FILE *f, struct run *r)
 	collect_pairs(r, &t);
 	flag_mismatches = t.flag_mismatch_at_done +
 		t.flag_mismatch_after_fetch;
-	status = t.missed > 0 || r->imap.noop_new > 0 || r->imap.n_conn_failed > 0 ||
-		r->tally.deliveries_failed > 0 || flag_mismatches > 0 ||
-		r->diag.n_reasons > 0 || (options_storm(&r->opt) &&
-				     !(r->imap.flag_reference != NULL)) ?
+	status = t.missed > 0 || r->imap.noop_new > 0 ||
+		r->imap.n_conn_failed > 0 || r->tally.deliveries_failed > 0 ||
+		flag_mismatches > 0 || r->diag.n_reasons > 0 ||
+		(options_storm(&r->opt) && r->imap.flag_reference == NULL) ?
 		EXIT_CHECKS_FAILED : 0;
 
 	fputs("{\n  \"tool\": \"loadgen\", \"version\": 1,\n", f);
@@ -233,7 +234,8 @@ int report(FILE *f, struct run *r)
 		"\"failed\": %d, \"mailboxes_with_idlers\": %d, "
 		"\"duration_ms\": %.3f, \"rate_per_sec\": %.1f, "
 		"\"select_count_mismatches\": %u},\n", r->opt.connections,
-		r->imap.n_idling, r->imap.n_conn_failed, r->n_eligible + r->n_hot, setup_ns / 1e6,
+		r->imap.n_idling, r->imap.n_conn_failed,
+		r->n_eligible + r->n_hot, setup_ns / 1e6,
 		setup_ns > 0 ? r->imap.n_idling * 1e9 / setup_ns : 0.0,
 		r->tally.select_mismatches);
 	fprintf(f, "  \"deliveries\": {\"requested\": %d, \"started\": %d, "
@@ -281,7 +283,8 @@ int report(FILE *f, struct run *r)
 		"\"flag_mismatches\": %u,\n", t.missed, t.late_after_done,
 		flag_mismatches);
 	fprintf(f, "  \"errors\": {\"connection_failures\": %d, "
-		"\"delivery_failures\": %u, \"reasons\": [", r->imap.n_conn_failed,
+		"\"delivery_failures\": %u, \"reasons\": [",
+		r->imap.n_conn_failed,
 		r->tally.deliveries_failed);
 	for (i = 0; i < r->diag.n_reasons; i++) {
 		fputs(i ? ", {\"reason\": " : "{\"reason\": ", f);
@@ -295,8 +298,9 @@ int report(FILE *f, struct run *r)
 	}
 	fputs("],\n  \"stages\": [", f);
 	for (i = 0; i < r->n_stages; i++)
-		fprintf(f, "%s{\"name\": \"%s\", \"t_ms\": %.3f}", i ? ", " : "",
-			r->stage_names[i], (r->stage_times[i] - r->t_start) / 1e6);
+		fprintf(f, "%s{\"name\": \"%s\", \"t_ms\": %.3f}",
+			i ? ", " : "", r->stage_names[i],
+			(r->stage_times[i] - r->t_start) / 1e6);
 	fputs("]\n}\n", f);
 	return status;
 }

@@ -63,7 +63,7 @@ struct run {
 	bool ramp_draining, ramp_finished;
 
 	int burst_started;
-	uint32_t burst_final_count;	/* set when the burst's 250s are in */
+	uint32_t burst_final_count;	/* once the burst's 250s are in */
 	int64_t t_burst_start, t_burst_last_250;
 
 	enum storm_step storm_step;
