@@ -96,11 +96,13 @@ def _plugin_module_dir(tmp):
                            % PLUGIN_SO)
     moddir = os.path.join(tmp, "modules")
     os.mkdir(moddir)
+    ours = os.path.basename(PLUGIN_SO)
     for name in os.listdir(SYSTEM_MODULEDIR):
         src = os.path.join(SYSTEM_MODULEDIR, name)
-        if os.path.isfile(src):
+        # an installed package's copy of the plugin is not the build's
+        if os.path.isfile(src) and name != ours:
             os.symlink(src, os.path.join(moddir, name))
-    os.symlink(PLUGIN_SO, os.path.join(moddir, os.path.basename(PLUGIN_SO)))
+    os.symlink(PLUGIN_SO, os.path.join(moddir, ours))
     return moddir
 
 

@@ -4,8 +4,9 @@ and plugin Dovecots: `single --quick` (stock against the plugin),
 `--compare-build` (two plugin builds), the saturation ramp and the
 hibernation scenario with hot mailboxes.  They check that the runner works
 end to end (both rows, statistics, nothing missed, the new measures
-present and plausible), never how fast anything was, and that it left
-fs.inotify.max_user_instances alone.  Each run is bounded by a timeout."""
+present and plausible), never how fast anything was, and that with
+--no-sysctl it left fs.inotify.max_user_instances alone.  Each run is
+bounded by a timeout."""
 
 import json
 import os
@@ -16,17 +17,11 @@ import pytest
 SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILDDIR = os.environ.get("IMAP_IDLE_BUILDDIR", SRCDIR)
 RUN = os.path.join(SRCDIR, "bench", "run")
-INOTIFY_SYSCTL = "/proc/sys/fs/inotify/max_user_instances"
 CONNECTIONS, MESSAGES = 3, 4
 RUN_TIMEOUT = 300
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="bench/run needs root")
-
-
-def _sysctl():
-    with open(INOTIFY_SYSCTL) as f:
-        return f.read()
 
 
 def _bench(tmp_path, *argv):
@@ -39,15 +34,19 @@ def _bench(tmp_path, *argv):
                # a mail uid of its own: a full benchmark running at the same
                # time must not count this test's processes as its own
                IMAP_IDLE_BENCH_UID="23457")
-    before = _sysctl()
     r = subprocess.run([RUN, *argv, "--no-sysctl", "--json", str(out)],
                        stdin=subprocess.DEVNULL, capture_output=True,
                        text=True, timeout=RUN_TIMEOUT, env=env)
     report = "stdout:\n%s\nstderr:\n%s" % (r.stdout, r.stderr[-5000:])
     assert r.returncode == 0, report
-    assert _sysctl() == before
     doc = json.loads(out.read_text())
     assert doc["exit_status"] == 0, report
+    # --no-sysctl: the runner left fs.inotify.max_user_instances alone
+    # (read from its own notes: a benchmark elsewhere on the machine may
+    # change the sysctl meanwhile)
+    for sc in doc["scenarios"]:
+        assert not any(" -> " in n and "max_user_instances" in n
+                       for n in sc["notes"]), sc["notes"]
     # the mail stores' filesystem, if one was mounted, is gone
     mountpoint = doc.get("store_mountpoint")
     if mountpoint is not None:
