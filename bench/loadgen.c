@@ -139,9 +139,10 @@ static double spacing_limited_rate(struct run *r, double rate)
 	double limit = n * 1000.0 / r->opt.min_spacing_ms;
 
 	if (r->opt.min_spacing_ms > 0 && limit < rate) {
-		diag_warn(&r->diag, "--rate %g would deliver to each of %d "
+		diag_warn(&r->diag, "%s %g would deliver to each of %d "
 			  "mailboxes more often than --min-spacing-ms %d "
-			  "allows: rate lowered to %.3f/s", rate, n,
+			  "allows: lowered to %.3f/s", options_ramp(&r->opt) ?
+			  "--ramp-max-rate" : "--rate", rate, n,
 			  r->opt.min_spacing_ms, limit);
 		return limit;
 	}
@@ -265,6 +266,9 @@ static void deliver_start(struct run *r, int64_t now)
 		return;
 	}
 	if (options_ramp(&r->opt)) {
+		/* a step the spacing cannot give would count as behind */
+		r->ramp_rules.max_rate = spacing_limited_rate(
+			r, r->ramp_rules.max_rate);
 		ramp_step_begin(r, now);
 		return;
 	}
