@@ -297,7 +297,25 @@ def rounds_lines(res):
                        per_round("lmtp_p50"),
                        per_round("control_cpu_ms_per_msg"),
                        per_round("steal_cores", "machine")))
+        extra = [(label, [get((r or {}).get("derived") or {})
+                          for r in recs])
+                 for label, get in ROUND_EXTRAS]
+        bits = ["%s %s" % (label, " ".join(fnum(v) for v in vals))
+                for label, vals in extra
+                if any(v is not None for v in vals)]
+        if bits:
+            out.append("  rounds %-9s %s" % (side, "   ".join(bits)))
     return out
+
+
+# per-round values shown where a scenario has them
+ROUND_EXTRAS = [
+    ("max rate/s", lambda d: (d.get("saturation") or {}).get("rate")),
+    ("p50 ms", lambda d: (d.get("main_latency") or {}).get("p50")),
+    ("KiB/conn dlv", lambda d: (d.get("during") or {}).get(
+        "pss_kib_per_conn_during")),
+    ("imap forks", lambda d: (d.get("during") or {}).get("imap_spawned")),
+]
 
 
 def control_line(res):
