@@ -87,20 +87,32 @@ def proc_cpu_ns(pid):
     return (int(f[11]) + int(f[12])) * 1e9 / CLK_TCK
 
 
-def _comm(pid):
-    st = read_file("/proc/%d/stat" % pid)
-    return None if st is None else st[st.find("(") + 1:st.rfind(")")]
+def master_children(master_pid, comm):
+    """Pids of master_pid's children named comm (imap processes are the
+    master's own children), in one pass over /proc."""
+    out = set()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        st = read_file("/proc/%s/stat" % d)
+        if st is None:
+            continue
+        rest = st.rsplit(")", 1)[1].split()
+        if rest[1] == str(master_pid) and \
+                st[st.find("(") + 1:st.rfind(")")] == comm:
+            out.add(int(d))
+    return out
 
 
 class PhaseSampler:
     """Samples a Dovecot tree from a thread while a phase runs: every
     pid_secs the imap processes (new pids are counted as spawned: with
     hibernation each wake-up forks an imap process, which then lives at
-    least imap_hibernate_timeout, so a 0.25 s scan sees every one), every
+    least imap_hibernate_timeout, so a 0.5 s scan sees every one), every
     mem_secs the Pss of the whole tree.  start() and stop(); summary()
     after."""
 
-    def __init__(self, master_pid, pid_secs=0.25, mem_secs=2.0):
+    def __init__(self, master_pid, pid_secs=0.5, mem_secs=2.0):
         self.master_pid = master_pid
         self.pid_secs, self.mem_secs = pid_secs, mem_secs
         self.stop_event = threading.Event()
@@ -113,8 +125,7 @@ class PhaseSampler:
         self.error = None
 
     def _imap_pids(self):
-        return {p for p in descendants(self.master_pid)
-                if _comm(p) == "imap"}
+        return master_children(self.master_pid, "imap")
 
     def _scan(self):
         pids = self._imap_pids()
