@@ -87,21 +87,21 @@ def proc_cpu_ns(pid):
     return (int(f[11]) + int(f[12])) * 1e9 / CLK_TCK
 
 
+def each_process(entry):
+    """(pid, text of /proc/PID/entry) of every process still there."""
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            text = read_file("/proc/%s/%s" % (d, entry))
+            if text is not None:
+                yield int(d), text
+
+
 def master_children(master_pid, comm):
     """Pids of master_pid's children named comm (imap processes are the
     master's own children), in one pass over /proc."""
-    out = set()
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        st = read_file("/proc/%s/stat" % d)
-        if st is None:
-            continue
-        rest = st.rsplit(")", 1)[1].split()
-        if rest[1] == str(master_pid) and \
-                st[st.find("(") + 1:st.rfind(")")] == comm:
-            out.add(int(d))
-    return out
+    return {pid for pid, st in each_process("stat")
+            if st.rsplit(")", 1)[1].split()[1] == str(master_pid) and
+            st[st.find("(") + 1:st.rfind(")")] == comm}
 
 
 class PhaseSampler:

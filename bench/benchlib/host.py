@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from .accounting import read_file
+from .accounting import each_process, read_file
 from .console import PROGRESS, say
 
 INOTIFY_SYSCTL = "/proc/sys/fs/inotify/max_user_instances"
@@ -203,15 +203,10 @@ def settle_writeback(label):
 def bench_uid_pids():
     """Processes running as the bench's mail uid (they are all ours)."""
     out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        st = read_file("/proc/%s/status" % d)
-        if st is None:
-            continue
+    for pid, st in each_process("status"):
         m = re.search(r"^Uid:\s+(\d+)\s+(\d+)", st, re.M)
         if m and BENCH_UID in (int(m.group(1)), int(m.group(2))):
-            out.append(int(d))
+            out.append(pid)
     return out
 
 
