@@ -116,8 +116,10 @@ static void lmtp_send_message(struct lmtp_conn *l)
 		cl->user_prefix, mbox + 1, (size_t)l->delivery,
 		(long)cl->t_start_real, (int)getpid(), (size_t)l->delivery,
 		date, (size_t)l->delivery);
-	lmtp_command(l, LMTP_DOT, msg, len);
+	/* stamped before the send: after it, a descheduled loadgen could
+	   stamp the '.' later than the kernel stamps the 250 */
 	tally_delivery_sent(cl->tally, l->delivery, now_ns());
+	lmtp_command(l, LMTP_DOT, msg, len);
 }
 
 /* One complete (possibly multi-line) reply. */
