@@ -278,7 +278,7 @@ def _scenarios():
             "delivery rate ramp to LMTP's knee, {N} idlers",
             1000, 1000, rate=10, spacing_ms=500, lmtp_connections=16,
             client_limit=client_limit, ramp_factor=1.5, ramp_step_secs=5,
-            ramp_max_rate=800, hold_secs=2, primary="saturation",
+            ramp_max_rate=2000, hold_secs=2, primary="saturation",
             notes=("deliveries in steps (see params: rate, ramp_factor, "
                    "ramp_step_secs, ramp_max_rate) over 16 LMTP "
                    "connections; a side's rate (max rate/s) is the highest "
