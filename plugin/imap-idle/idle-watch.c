@@ -806,3 +806,17 @@ void idle_watch_deinit(void)
 	}
 	array_free(&dir_watches);
 }
+
+bool idle_watch_quiet(struct idle_watch *watch)
+{
+	return !watch->polling && !watch->muted &&
+		!watch->dovecot_watch_stopped &&
+		watch->box->notify_files != NULL &&
+		!watch->dirs_check_pending && watch->to_dirs_check == NULL &&
+		!writer_in_commit(watch) && !log_grew(watch);
+}
+
+bool idle_watch_writer_busy(struct idle_watch *watch)
+{
+	return writer_in_commit(watch);
+}

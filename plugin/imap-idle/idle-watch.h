@@ -52,6 +52,14 @@ bool idle_watch_still_changing(struct idle_watch *watch);
    used for this mailbox. */
 bool idle_watch_is_polling(const struct idle_watch *watch);
 
+/* Whether the client's mailbox state is what its last sync saw and the
+   watch can be handed to imap-hibernate: Dovecot's own watch registered,
+   not polling, no writer inside its commit, the log not grown, no
+   directory check owed (maildir). */
+bool idle_watch_quiet(struct idle_watch *watch);
+/* maildir: another process holds dovecot-uidlist.lock. */
+bool idle_watch_writer_busy(struct idle_watch *watch);
+
 /* Drops the process-wide directory watches; plugin deinit. */
 void idle_watch_deinit(void);
 
