@@ -64,3 +64,106 @@ def test_delivery_wakes_hibernated_client(mail_format, mode, dovecot, imap):
     untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK Idle completed"), tagged
     assert not [l for l in untagged if l.startswith("+")], untagged
+
+
+def idle_hibernated(dc, c, plugin=True):
+    """IDLE, then wait until the client is hibernated; returns the tag."""
+    before = hibernated_count(dc, plugin)
+    tag, _ = c.idle()
+    wait_hibernated(dc, before + 1, plugin)
+    return tag
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["plugin", "stock"])
+@pytest.mark.parametrize("mode", ["process", "shared"])
+@pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
+def test_flags_and_expunge_while_hibernated(mail_format, mode, plugin,
+                                            dovecot, imap):
+    dc = start(dovecot, mail_format, mode, plugin=plugin)
+    h.doveadm_save(dc, "user1", count=2)
+    c = imap(dc, "user1")
+    tag = idle_hibernated(dc, c, plugin)
+    dc.doveadm("flags", "add", "-u", "user1", "\\Flagged", "mailbox",
+               "INBOX", "uid", "1")
+    wait_for(c, lambda l: l.startswith("* 1 FETCH") and "\\Flagged" in l,
+             what="* 1 FETCH (FLAGS (\\Flagged))")
+    wait_hibernated(dc, 2, plugin)
+    dc.doveadm("expunge", "-u", "user1", "mailbox", "INBOX", "uid", "2")
+    wait_for(c, lambda l: l == "* 2 EXPUNGE", what="* 2 EXPUNGE")
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["plugin", "stock"])
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_done_while_hibernated(mode, plugin, dovecot, imap):
+    dc = start(dovecot, mode=mode, plugin=plugin)
+    c = imap(dc, "user1")
+    tag = idle_hibernated(dc, c, plugin)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK Idle completed"), tagged
+    assert not [l for l in untagged if l.startswith("+")], untagged
+    # the session goes on in the woken process
+    c.command("NOOP")
+    tag, _ = c.idle()
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["plugin", "stock"])
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_done_and_idle_pipelined_while_hibernated(mode, plugin, dovecot,
+                                                  imap):
+    """imap-hibernate answers DONE + IDLE itself and keeps the client; the
+    next change wakes it into the new IDLE."""
+    dc = start(dovecot, mode=mode, plugin=plugin)
+    c = imap(dc, "user1")
+    tag = idle_hibernated(dc, c, plugin)
+    tag2 = c.next_tag()
+    c.send("DONE\r\n%s IDLE\r\n" % tag2)
+    lines = wait_for(c, lambda l: l.startswith("+"), what="+ idling")
+    assert [l for l in lines if l.startswith(tag + " OK")], lines
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag2)
+    assert tagged.startswith(tag2 + " OK"), tagged
+    assert not [l for l in untagged if l.startswith("+")], untagged
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+@pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
+def test_many_cycles_in_a_row(mail_format, mode, dovecot, imap):
+    dc = start(dovecot, mail_format, mode)
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    cycles = 6
+    for n in range(1, cycles + 1):
+        wait_hibernated(dc, n)
+        # slept as long as it waited: the quiet time stays at the
+        # timeout, so the cycles come quickly (pacing, not a check)
+        time.sleep(1.2)
+        dc.deliver_lmtp("user1", make_message())
+        wait_exists(c, n)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    assert not [l for l in untagged if l.startswith("+")], untagged
+    c.command("NOOP")
+    assert hibernated_count(dc) >= cycles
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_woken_at_once_adapts_the_quiet_time(mode, dovecot, imap):
+    """A client woken right after it hibernated waits twice as long
+    before the next hibernation (the quiet time is in the event)."""
+    dc = start(dovecot, mode=mode)
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    wait_hibernated(dc, 1)
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    found = wait_hibernated(dc, 2)
+    assert "after 1000 ms" in found[0], found
+    assert "after 2000 ms" in found[1], found
+    c.done(tag)
