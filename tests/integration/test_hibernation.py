@@ -167,3 +167,121 @@ def test_woken_at_once_adapts_the_quiet_time(mode, dovecot, imap):
     assert "after 1000 ms" in found[0], found
     assert "after 2000 ms" in found[1], found
     c.done(tag)
+
+
+INOTIFY_INIT_SYSCALLS = {"253", "294"}      # x86_64 inotify_init, _init1
+
+
+def in_syscall(pid, numbers):
+    try:
+        with open("/proc/%d/syscall" % pid) as f:
+            return f.read().split()[0] in numbers
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_delivery_in_the_hand_off_window_wakes(mode, dovecot, imap):
+    """Forces the window between the state export and the extracted watch:
+    strace holds the imap process at the hand-off's inotify_init for 3 s
+    while a whole delivery commits (rename into new/, uidlist, index).
+    imap-hibernate's watch is made after it, so nothing it watches changes
+    later: only the plugin's check after the hand-off can wake the
+    client."""
+    if os.uname().machine != "x86_64":
+        pytest.fail("the syscall numbers here are x86_64's")
+    dc = start(dovecot, mode=mode)
+    c = imap(dc, "user1")
+    pid = h.session_pid(dc, "user1")
+    tag, _ = c.idle()
+    trace_log = os.path.join(dc.tmp, "strace.out")
+    strace = h.subprocess.Popen(
+        ["strace", "-q", "-o", trace_log, "-p", str(pid),
+         "-e", "trace=inotify_init,inotify_init1",
+         "-e", "inject=inotify_init,inotify_init1:delay_enter=3000000"],
+        stdin=h.subprocess.DEVNULL, stdout=h.subprocess.DEVNULL,
+        stderr=h.subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not in_syscall(pid, INOTIFY_INIT_SYSCALLS):
+            assert time.monotonic() < deadline, \
+                "the imap process never reached the hand-off"
+            assert strace.poll() is None, "strace exited"
+            time.sleep(0.005)
+        # the export is done, the watch to hand over doesn't exist yet
+        dc.deliver_lmtp("user1", make_message())
+        found = wait_hibernated(dc, 1)
+    finally:
+        strace.terminate()
+        strace.wait(timeout=10)
+    assert "window: woken" in found[0], found
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_inotify_instance_limit_keeps_client_served(mode, dovecot, imap):
+    """The hand-off needs new inotify instances of the mail uid; at the
+    limit Dovecot refuses, the plugin says once how to fix it and its own
+    push goes on serving the client in its process."""
+    uid = h.TEST_MAIL_UID + 7
+    dc = dovecot(users=1, mail_uid=uid, extra_conf=DEBUG + HIBERNATE,
+                 service_imap=MODES[mode])
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    exhauster = h.InotifyExhauster(uid).start()
+    try:
+        # re-arm the hibernation timer after the limit is reached
+        dc.deliver_lmtp("user1", make_message())
+        wait_exists(c, 1)
+        warned = h.wait_log(dc, "Can't hibernate idling clients",
+                            timeout=20)
+        assert len(warned) == 1 and "max_user_instances" in warned[0], \
+            dc.log_text()[-3000:]
+        dc.deliver_lmtp("user1", make_message())
+        wait_exists(c, 2)
+    finally:
+        exhauster.stop()
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    assert hibernated_count(dc) == 0
+    assert h.log_lines(dc, "imap_idle_hibernate_refused") or \
+        h.log_lines(dc, "Not hibernating: ")
+
+
+def make_master_listener_unusable(dc):
+    """Stock's imap-master listener: root's, mode 0600."""
+    path = os.path.join(dc.tmp, "base", "imap-master")
+    os.chown(path, 0, 0)
+    os.chmod(path, 0o600)
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_unusable_imap_master_keeps_client(mode, dovecot, imap):
+    dc = start(dovecot, mode=mode)
+    make_master_listener_unusable(dc)
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    warned = h.wait_log(dc, "Not hibernating idling clients", timeout=20)
+    assert len(warned) == 1 and "user = $default_internal_user" in \
+        warned[0], dc.log_text()[-3000:]
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    assert hibernated_count(dc) == 0
+
+
+def test_unusable_imap_master_loses_stock_client(dovecot, imap):
+    """What the plugin avoids: stock hands the client over, and the first
+    wake-up fails and drops it."""
+    dc = start(dovecot, plugin=False)
+    make_master_listener_unusable(dc)
+    c = imap(dc, "user1")
+    c.idle()
+    wait_hibernated(dc, 1, plugin=False)
+    dc.deliver_lmtp("user1", make_message())
+    with pytest.raises(h.Closed):
+        h.collect(c, 30)
+    assert h.wait_log(dc, "Permission denied", timeout=10), dc.log_text()
