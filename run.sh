@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 PACKAGES="gcc make autoconf automake libtool pkg-config
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 	libsodium-dev libcunit1-dev libhiredis-dev redis-server
-	python3 python3-pytest"
+	python3 python3-pytest strace"
 
 install_packages() {
 	missing=""
