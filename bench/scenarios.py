@@ -219,8 +219,8 @@ def _scenarios():
                "instead of ~6 ms)",
                "3 s pause after setup so stock's clients hibernate before "
                "memory is sampled and deliveries start",
-               "the plugin does not hibernate yet: its clients stay in "
-               "their imap processes"),
+               "both sides hibernate; the plugin's quiet time adapts "
+               "(doubles for a client woken sooner than it waited)"),
         quick=dict(connections=100, users=100, messages=40, hold_secs=2)))
     s.append(Scenario(
         "keepalive-spread", "{N} idlers on {U} users, keepalive every 10 s",

@@ -285,3 +285,17 @@ def test_unusable_imap_master_loses_stock_client(dovecot, imap):
     with pytest.raises(h.Closed):
         h.collect(c, 30)
     assert h.wait_log(dc, "Permission denied", timeout=10), dc.log_text()
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_idle_without_mailbox_hibernates_and_done_wakes(mode, dovecot,
+                                                        imap):
+    """No mailbox selected: nothing to watch, only input wakes it."""
+    dc = start(dovecot, mode=mode)
+    c = imap(dc, "user1", select=None)
+    tag, _ = c.idle()
+    found = wait_hibernated(dc, 1)
+    assert "window: none" in found[0], found
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK Idle completed"), tagged
+    c.command("SELECT INBOX")
