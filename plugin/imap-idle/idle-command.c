@@ -427,7 +427,8 @@ static bool idle_hibernate_ready(void *context)
 	const struct idle_done_scanner *scanner = &ctx->scanner;
 
 	if (ctx->sync_ctx != NULL || ctx->to_policy != NULL ||
-	    ctx->full_sync_owed || ctx->ending != IDLE_DONE_NEED_MORE ||
+	    (ctx->full_sync_owed && ctx->watch != NULL) ||
+	    ctx->ending != IDLE_DONE_NEED_MORE ||
 	    scanner->line_len != 0 || scanner->skipping || scanner->cr_seen)
 		return FALSE;
 	if (ctx->watch == NULL)
