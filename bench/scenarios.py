@@ -223,6 +223,17 @@ def _scenarios():
                "(doubles for a client woken sooner than it waited)"),
         quick=dict(connections=100, users=100, messages=40, hold_secs=2)))
     s.append(Scenario(
+        "hibernate-hot", "{N} idlers on {U} hot mailboxes, "
+        "imap_hibernate_timeout = 1s",
+        300, 30, messages=300, rate=20, spacing_ms=1000,
+        dovecot_conf="imap_hibernate_timeout = 1s\n",
+        wait_after_setup=3.0,
+        notes=("every mailbox changes every 1.5 s, more often than twice "
+               "the quiet time: stock's idlers hibernate and wake on each "
+               "change; the plugin's stop hibernating after one wake-up "
+               "(adaptive quiet time), trading memory for CPU",),
+        quick=dict(connections=100, users=10, messages=60, hold_secs=2)))
+    s.append(Scenario(
         "keepalive-spread", "{N} idlers on {U} users, keepalive every 10 s",
         1000, 1000, client_limit=50, hold_secs=25, primary="keepalive",
         keepalive_interval="10 secs",
@@ -356,5 +367,6 @@ TARGETS = {
     "inotify128": [_poll_check(2000)],
     "single": [_zero_missed(), _idle_zero()],
     "hibernate": [_zero_missed()],
+    "hibernate-hot": [_zero_missed()],
     "keepalive-spread": [],
 }
