@@ -1,5 +1,8 @@
 /* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
 
+/* fallocate() */
+#define _GNU_SOURCE
+
 #include "imap-common.h"
 #include "str.h"
 #include "strnum.h"
@@ -34,11 +37,9 @@
    directories imap-hibernate doesn't watch: the client would sleep
    through it.  So the paths Dovecot watches are looked at before the
    hand-off and again after it, when the new watches exist; if anything
-   moved (or a writer is inside its commit), an empty dotfile created and
-   removed in new/ wakes the client (maildir ignores dotfiles).  On dbox
-   the only watched path is the transaction log, which can't be touched
-   without writing to it: there the window stays (it is the time of the
-   state export), and is logged at debug level when hit. */
+   moved (or a writer is inside its commit), the plugin raises an event
+   on a watched path that changes nothing in the mailbox: see
+   wake_maildir() and wake_log(). */
 
 #define IMAP_MASTER_SOCKET "imap-master"
 #define IMAP_HIBERNATE_SOCKET "imap-hibernate"
@@ -199,14 +200,61 @@ static bool st_moved(const struct stat *a, const struct stat *b)
 		a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
+/* maildir: an empty dotfile created and removed in new/ (maildir skips
+   names starting with a dot). */
+static bool wake_maildir(const char *new_path)
+{
+	const char *path;
+	int fd;
+
+	path = t_strdup_printf("%s/.imap-idle-wake.%s", new_path, my_pid);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd == -1) {
+		i_error("imap-idle: open(%s) failed: %m", path);
+		return FALSE;
+	}
+	i_close_fd(&fd);
+	i_unlink(path);
+	return TRUE;
+}
+
+/* dbox: the watch is on the transaction log itself.  fallocate() of its
+   first byte changes nothing (the byte is there, and the size stays), but
+   Linux raises IN_MODIFY for every fallocate() that succeeds.  A log
+   rotated meanwhile is another inode: its successor isn't watched. */
+static bool wake_log(const char *log_path, const struct stat *watched_st)
+{
+	struct stat st;
+	bool woken = FALSE;
+	int fd;
+
+	fd = open(log_path, O_WRONLY);
+	if (fd == -1) {
+		i_error("imap-idle: open(%s) failed: %m", log_path);
+		return FALSE;
+	}
+	if (fstat(fd, &st) < 0)
+		i_error("imap-idle: fstat(%s) failed: %m", log_path);
+	else if (st.st_ino != watched_st->st_ino || st.st_size == 0)
+		;
+	else if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1) < 0) {
+		if (errno != EOPNOTSUPP)
+			i_error("imap-idle: fallocate(%s) failed: %m",
+				log_path);
+	} else {
+		woken = TRUE;
+	}
+	i_close_fd(&fd);
+	return woken;
+}
+
 /* After a hand-off: wakes the hibernated client if its mailbox changed
    while its watch didn't exist yet.  Returns what was done. */
 static const char *wake_if_missed(const struct hibernate_paths *before)
 {
 	struct hibernate_paths after = *before;
 	struct stat st;
-	const char *path;
-	int fd;
+	bool woken;
 
 	if (before->new_path == NULL && before->log_path == NULL)
 		return "none";
@@ -216,18 +264,11 @@ static const char *wake_if_missed(const struct hibernate_paths *before)
 	    !st_moved(&before->log_st, &after.log_st) &&
 	    (before->lock_path == NULL || stat(before->lock_path, &st) < 0))
 		return "none";
-	if (before->new_path == NULL)
-		return "missed";
-	path = t_strdup_printf("%s/.imap-idle-wake.%s", before->new_path,
-			       my_pid);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd == -1) {
-		i_error("imap-idle: open(%s) failed: %m", path);
-		return "missed";
-	}
-	i_close_fd(&fd);
-	i_unlink(path);
-	return "woken";
+	if (before->new_path != NULL)
+		woken = wake_maildir(before->new_path);
+	else
+		woken = wake_log(before->log_path, &before->log_st);
+	return woken ? "woken" : "missed";
 }
 
 static void idle_hibernate_timeout(struct idle_hibernate *hib);

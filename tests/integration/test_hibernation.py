@@ -181,7 +181,9 @@ def in_syscall(pid, numbers):
 
 
 @pytest.mark.parametrize("mode", ["process", "shared"])
-def test_delivery_in_the_hand_off_window_wakes(mode, dovecot, imap):
+@pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
+def test_delivery_in_the_hand_off_window_wakes(mail_format, mode, dovecot,
+                                               imap):
     """Forces the window between the state export and the extracted watch:
     strace holds the imap process at the hand-off's inotify_init for 3 s
     while a whole delivery commits (rename into new/, uidlist, index).
@@ -190,7 +192,7 @@ def test_delivery_in_the_hand_off_window_wakes(mode, dovecot, imap):
     client."""
     if os.uname().machine != "x86_64":
         pytest.fail("the syscall numbers here are x86_64's")
-    dc = start(dovecot, mode=mode)
+    dc = start(dovecot, mail_format, mode)
     c = imap(dc, "user1")
     pid = h.session_pid(dc, "user1")
     tag, _ = c.idle()
