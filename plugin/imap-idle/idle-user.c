@@ -49,6 +49,13 @@ static void imap_idle_mail_user_created(struct mail_user *user)
 	struct imap_idle_user *iuser;
 	const char *error;
 
+	/* A user autocreated for a shared mailbox's owner is never the one
+	   idling, and their settings are the sharer's expanded for them: a
+	   value bad only for the owner must not fail the sharer's access to
+	   the mailbox.  Dovecot's own plugins (last-login, notify-status)
+	   skip them too. */
+	if (user->autocreated)
+		return;
 	iuser = p_new(user->pool, struct imap_idle_user, 1);
 	iuser->module_ctx.super = *v;
 	user->vlast = &iuser->module_ctx.super;

@@ -24,13 +24,18 @@ SHARED = ("  client_limit = 50\n"
           "  service_count = 0\n"
           "  process_limit = 1\n")
 MODES = {"process": "", "shared": SHARED}
+# Each hibernated client keeps an inotify instance of its mail uid in
+# imap-hibernate: a uid of these tests' own, so that other suites' (and
+# other checkouts') Dovecots and inotify exhausters don't share the
+# per-uid limit with them.
+HIBERNATE_UID = h.TEST_MAIL_UID + 11
 
 
 def start(dovecot, mail_format="maildir", mode="process", plugin=True,
           users=1, extra=""):
     return dovecot(users=users, mail_format=mail_format, plugin=plugin,
                    extra_conf=DEBUG + HIBERNATE + extra,
-                   service_imap=MODES[mode])
+                   service_imap=MODES[mode], mail_uid=HIBERNATE_UID)
 
 
 def hibernated_count(dc, plugin=True):
@@ -227,7 +232,7 @@ def test_inotify_instance_limit_keeps_client_served(mode, dovecot, imap):
     """The hand-off needs new inotify instances of the mail uid; at the
     limit Dovecot refuses, the plugin says once how to fix it and its own
     push goes on serving the client in its process."""
-    uid = h.TEST_MAIL_UID + 7
+    uid = HIBERNATE_UID + 1
     dc = dovecot(users=1, mail_uid=uid, extra_conf=DEBUG + HIBERNATE,
                  service_imap=MODES[mode])
     c = imap(dc, "user1")
