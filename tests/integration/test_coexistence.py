@@ -158,10 +158,13 @@ def test_notify_without_flagchange_hides_flag_changes(plugin, shared_dovecot,
 
 def test_hibernate_timeout_hibernates_the_plugins_idlers(dovecot, imap):
     conf = DEBUG + "imap_hibernate_timeout = 1s\n"
+    # hibernated clients hold inotify instances of their uid: not the
+    # suite's, which other tests exhaust
+    uid = h.TEST_MAIL_UID + 11
     # one process per connection (the default) ...
-    dc = dovecot(users=2, extra_conf=conf)
+    dc = dovecot(users=2, extra_conf=conf, mail_uid=uid)
     # ... and one process for several connections
-    shared = dovecot(users=2, extra_conf=conf,
+    shared = dovecot(users=2, extra_conf=conf, mail_uid=uid,
                      service_imap="  client_limit = 10\n"
                                   "  service_count = 0\n"
                                   "  process_limit = 1\n")
