@@ -521,6 +521,11 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 			return TRUE;
 		if (ctx->sync_ctx != NULL)
 			return FALSE;
+	} else if (resumed && ctx->watch != NULL &&
+		   imap_idle_watch_quiet(ctx->watch)) {
+		/* the state import's full sync ran just before, and nothing
+		   changed since: a wake-up costs one sync, not two */
+		ctx->full_sync_owed = FALSE;
 	} else if (client->mailbox != NULL) {
 		if (idle_sync_start(ctx))
 			return TRUE;
