@@ -19,7 +19,7 @@ cd "$(dirname "$0")"
 PACKAGES="gcc make autoconf automake libtool pkg-config
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 	libsodium-dev libcunit1-dev libhiredis-dev redis-server
-	python3 python3-pytest debootstrap"
+	python3 python3-pytest debootstrap strace"
 # `./run.sh package` also needs these
 PACKAGE_TOOLS="debhelper dpkg-dev lintian"
 

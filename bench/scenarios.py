@@ -253,8 +253,8 @@ def _scenarios():
                "instead of ~6 ms)",
                "3 s pause after setup so stock's clients hibernate before "
                "memory is sampled and deliveries start",
-               "the plugin does not hibernate yet: its clients stay in "
-               "their imap processes"),
+               "both sides hibernate; the plugin's quiet time adapts "
+               "(doubles for a client woken sooner than it waited)"),
         quick=dict(connections=100, users=100, messages=40, hold_secs=2)))
     s.append(Scenario(
         "hibernate-mixed", "{N} idlers, {hot} hot mailboxes, "
@@ -288,6 +288,17 @@ def _scenarios():
             quick=dict(connections=100, users=100, spacing_ms=200,
                        ramp_step_secs=3, ramp_factor=2,
                        ramp_max_rate=320)))
+    s.append(Scenario(
+        "hibernate-hot", "{N} idlers on {U} hot mailboxes, "
+        "imap_hibernate_timeout = 1s",
+        300, 30, messages=300, rate=20, spacing_ms=1000,
+        dovecot_conf="imap_hibernate_timeout = 1s\n",
+        wait_after_setup=3.0, sample_deliveries=True,
+        notes=("every mailbox changes every 1.5 s, more often than twice "
+               "the quiet time: stock's idlers hibernate and wake on each "
+               "change; the plugin's stop hibernating after one wake-up "
+               "(adaptive quiet time), trading memory for CPU",),
+        quick=dict(connections=100, users=10, messages=60, hold_secs=2)))
     s.append(Scenario(
         "keepalive-spread", "{N} idlers on {U} users, keepalive every 10 s",
         1000, 1000, client_limit=50, hold_secs=25, primary="keepalive",
@@ -436,5 +447,6 @@ TARGETS = {
     "hibernate-mixed": [_zero_missed()],
     "saturation": [_saturation_check(), _zero_missed()],
     "saturation-cl50": [_saturation_check(), _zero_missed()],
+    "hibernate-hot": [_zero_missed()],
     "keepalive-spread": [],
 }

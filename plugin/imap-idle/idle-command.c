@@ -16,6 +16,7 @@
 #include "idle-cpu-yield.h"
 #include "idle-push-event.h"
 #include "idle-events.h"
+#include "idle-hibernate.h"
 #include "idle-command.h"
 
 /* The command's life: "+ idling", then syncs driven by notify-policy, each
@@ -42,6 +43,7 @@ struct idle_command {
 	struct imap_idle_watch *watch;
 	struct imap_idle_keepalive *keepalive;
 	struct imap_idle_push push;
+	struct idle_hibernate *hibernate;
 	/* the storage sync skipped by this idle's index-only syncs */
 	struct imap_idle_storage_claim storage_claim;
 	struct imap_sync_context *sync_ctx;
@@ -101,6 +103,7 @@ static void idle_finish(struct idle_command *ctx, const char *tagline)
 	idle_stop_yielding(ctx);
 	timeout_remove(&ctx->to_policy);
 	imap_idle_keepalive_stop(&ctx->keepalive);
+	idle_hibernate_stop(&ctx->hibernate);
 	if (ctx->sync_ctx != NULL) {
 		/* only on connection failures */
 		(void)imap_sync_deinit(ctx->sync_ctx, ctx->cmd);
@@ -187,6 +190,7 @@ static bool idle_sync_start(struct idle_command *ctx)
 	idle_cpu_yield_update(client->event);
 	idle_notify_policy_sync_started(&ctx->policy, imap_idle_clock_monotonic_msecs());
 	timeout_remove(&ctx->to_policy);
+	idle_hibernate_disarm(ctx->hibernate);
 	ctx->full_sync_owed = FALSE;
 	ctx->syncs++;
 	ctx->messages_before_sync = client->messages_count;
@@ -432,7 +436,24 @@ static bool idle_command_continue(struct client_command_context *cmd)
 	}
 	if (client->io == NULL)
 		client->io = io_add_istream(client->input, idle_input, ctx);
+	idle_hibernate_arm(ctx->hibernate);
 	return FALSE;
+}
+
+static bool idle_hibernate_ready(void *context)
+{
+	struct idle_command *ctx = context;
+	const struct idle_done_scanner *scanner = &ctx->scanner;
+
+	if (ctx->sync_ctx != NULL || ctx->to_policy != NULL ||
+	    (ctx->full_sync_owed && ctx->watch != NULL) ||
+	    ctx->ending != IDLE_DONE_NEED_MORE ||
+	    scanner->line_len != 0 || scanner->skipping || scanner->cr_seen)
+		return FALSE;
+	if (ctx->watch == NULL)
+		return TRUE;
+	imap_idle_watch_set_listening(ctx->watch, TRUE);
+	return imap_idle_watch_quiet(ctx->watch);
 }
 
 bool imap_idle_cmd_idle(struct client_command_context *cmd)
@@ -440,6 +461,7 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	struct client *client = cmd->client;
 	const struct idle_settings *set = imap_idle_user_settings(client->user);
 	struct idle_command *ctx;
+	bool resumed;
 
 	if (set == NULL) {
 		/* not loaded for this user: the built-in serves them */
@@ -478,11 +500,16 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	imap_idle_push_signal_now(&ctx->push,
 		client->state_import_idle_continue ?
 		IDLE_PUSH_SOURCE_RESUME : IDLE_PUSH_SOURCE_START);
-	if (!client->state_import_idle_continue)
+	ctx->hibernate = idle_hibernate_start(client, ctx->event,
+					      idle_hibernate_ready, ctx);
+	resumed = client->state_import_idle_continue;
+	if (!resumed)
 		client_send_line(client, "+ idling");
 	else {
-		/* resumed after hibernation: the client has its "+" */
+		/* resumed after hibernation: the client has its "+", and
+		   no client_input() corks around this call */
 		client->state_import_idle_continue = FALSE;
+		ctx->manual_cork = TRUE;
 	}
 	e_debug(event_create_passthrough(ctx->event)->
 		set_name("imap_idle_started")->
@@ -498,11 +525,32 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 
 	/* changes that came before the watch existed */
 	ctx->full_sync_owed = TRUE;
-	if (client->mailbox != NULL) {
+	if (resumed && ctx->watch != NULL &&
+	    imap_idle_watch_writer_busy(ctx->watch)) {
+		/* a full sync now would queue on the writer's lock: wait
+		   for its release as for any change */
+		uint64_t deadline = 0;
+		enum idle_notify_action action =
+			idle_notify_policy_change(&ctx->policy,
+				imap_idle_clock_monotonic_msecs(), TRUE,
+				&deadline);
+
+		if (idle_apply(ctx, action, deadline))
+			return TRUE;
+		if (ctx->sync_ctx != NULL)
+			return FALSE;
+	} else if (resumed && ctx->watch != NULL &&
+		   imap_idle_watch_quiet(ctx->watch)) {
+		/* the state import's full sync ran just before, and nothing
+		   changed since: a wake-up costs one sync, not two */
+		ctx->full_sync_owed = FALSE;
+	} else if (client->mailbox != NULL) {
 		if (idle_sync_start(ctx))
 			return TRUE;
 		if (ctx->sync_ctx != NULL)
 			return FALSE;
 	}
+	if (ctx->sync_ctx == NULL && ctx->to_policy == NULL)
+		idle_hibernate_arm(ctx->hibernate);
 	return idle_handle_input(ctx);
 }

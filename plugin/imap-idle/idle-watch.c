@@ -2,7 +2,7 @@
 
 #include "lib.h"
 #include "ioloop.h"
-#include "mail-storage.h"
+#include "mail-storage-private.h"
 #include "idle-settings.h"
 #include "idle-storage.h"
 #include "idle-dir-watch.h"
@@ -348,4 +348,19 @@ imap_idle_watch_primary(const struct imap_idle_watch *watch)
 void imap_idle_watch_deinit(void)
 {
 	imap_idle_dir_watch_deinit();
+}
+
+bool imap_idle_watch_quiet(struct imap_idle_watch *watch)
+{
+	return !watch->polling && !watch->muted &&
+		!watch->dovecot.paused && watch->dovecot.started &&
+		watch->box->notify_files != NULL &&
+		!watch->dirs_check_pending && watch->to_dirs_check == NULL &&
+		!imap_idle_maildir_writer_in_commit(watch->writers) &&
+		!imap_idle_log_position_grew(&watch->log, watch->box);
+}
+
+bool imap_idle_watch_writer_busy(struct imap_idle_watch *watch)
+{
+	return imap_idle_maildir_writer_in_commit(watch->writers);
 }

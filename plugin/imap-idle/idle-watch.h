@@ -65,6 +65,14 @@ bool imap_idle_watch_storage_sync_owed(struct imap_idle_watch *watch);
 enum idle_push_source
 imap_idle_watch_primary(const struct imap_idle_watch *watch);
 
+/* Whether the client's mailbox state is what its last sync saw and the
+   watch can be handed to imap-hibernate: Dovecot's own watch registered,
+   not polling, no writer inside its commit, the log not grown, no
+   directory check owed (maildir). */
+bool imap_idle_watch_quiet(struct imap_idle_watch *watch);
+/* maildir: another process holds dovecot-uidlist.lock. */
+bool imap_idle_watch_writer_busy(struct imap_idle_watch *watch);
+
 /* Drops the process-wide directory watches; plugin deinit. */
 void imap_idle_watch_deinit(void);
 

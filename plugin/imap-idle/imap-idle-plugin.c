@@ -27,20 +27,11 @@ struct event_category event_category_imap_idle = {
 };
 
 static imap_client_created_func_t *next_hook_client_created;
-static bool hibernate_notice_logged = FALSE;
 
 static void imap_idle_client_created(struct client **clientp)
 {
 	struct client *client = *clientp;
 
-	if (client->set->imap_hibernate_timeout > 0 &&
-	    !hibernate_notice_logged &&
-	    imap_idle_user_settings(client->user) != NULL) {
-		hibernate_notice_logged = TRUE;
-		e_info(client->event, "imap-idle: imap_hibernate_timeout is "
-		       "set, but this imap_idle version does not hibernate "
-		       "idling clients yet; they stay in their imap process");
-	}
 	/* a new client is not idling: its commands get the CPU as usual */
 	idle_cpu_yield_update(client->event);
 	if (next_hook_client_created != NULL)

@@ -1,0 +1,308 @@
+# Copyright (c) 2026 dovecot-imap-idle authors; MIT licence.
+"""Hibernation (imap_hibernate_timeout): the plugin's idlers leave their
+imap process through Dovecot's imap_client_hibernate() and are woken by a
+change or by input, and IDLE goes on without a second "+ idling".
+
+That a client hibernated is shown without timing: its imap process is gone
+(one process per connection), or the plugin's imap_idle_hibernated event is
+in the debug log (several connections per process).  Dovecot's own debug
+line "Successfully hibernated" is used for stock."""
+
+import os
+import time
+
+import pytest
+
+import idle_helpers as h
+from idle_helpers import make_message, wait_exists, wait_for
+
+DEBUG = "log_debug = category=imap-idle OR event=imap_client_hibernated\n"
+HIBERNATE = "imap_hibernate_timeout = 1s\n"
+HIBERNATED = "Hibernated after"
+STOCK_HIBERNATED = "Successfully hibernated imap client"
+SHARED = ("  client_limit = 50\n"
+          "  service_count = 0\n"
+          "  process_limit = 1\n")
+MODES = {"process": "", "shared": SHARED}
+# Each hibernated client keeps an inotify instance of its mail uid in
+# imap-hibernate: a uid of these tests' own, so that other suites' (and
+# other checkouts') Dovecots and inotify exhausters don't share the
+# per-uid limit with them.
+HIBERNATE_UID = h.TEST_MAIL_UID + 11
+
+
+def start(dovecot, mail_format="maildir", mode="process", plugin=True,
+          users=1, extra=""):
+    return dovecot(users=users, mail_format=mail_format, plugin=plugin,
+                   extra_conf=DEBUG + HIBERNATE + extra,
+                   service_imap=MODES[mode], mail_uid=HIBERNATE_UID)
+
+
+def hibernated_count(dc, plugin=True):
+    return len(h.log_lines(dc, HIBERNATED if plugin else STOCK_HIBERNATED))
+
+
+def wait_hibernated(dc, count, plugin=True, timeout=20.0):
+    """Waits until the count-th hibernation is in the log."""
+    found = h.wait_log(dc, HIBERNATED if plugin else STOCK_HIBERNATED,
+                       count=count, timeout=timeout)
+    assert len(found) >= count, dc.log_text()[-4000:]
+    return found
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+@pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
+def test_delivery_wakes_hibernated_client(mail_format, mode, dovecot, imap):
+    dc = start(dovecot, mail_format, mode)
+    c = imap(dc, "user1")
+    pid = h.session_pid(dc, "user1")
+    tag, _ = c.idle()
+    wait_hibernated(dc, 1)
+    if mode == "process":
+        assert h.wait_pid_gone(pid), "imap process still there"
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    # IDLE goes on in the woken process: hibernates again, wakes again
+    wait_hibernated(dc, 2)
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 2)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK Idle completed"), tagged
+    assert not [l for l in untagged if l.startswith("+")], untagged
+
+
+def idle_hibernated(dc, c, plugin=True):
+    """IDLE, then wait until the client is hibernated; returns the tag."""
+    before = hibernated_count(dc, plugin)
+    tag, _ = c.idle()
+    wait_hibernated(dc, before + 1, plugin)
+    return tag
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["plugin", "stock"])
+@pytest.mark.parametrize("mode", ["process", "shared"])
+@pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
+def test_flags_and_expunge_while_hibernated(mail_format, mode, plugin,
+                                            dovecot, imap):
+    dc = start(dovecot, mail_format, mode, plugin=plugin)
+    h.doveadm_save(dc, "user1", count=2)
+    c = imap(dc, "user1")
+    tag = idle_hibernated(dc, c, plugin)
+    dc.doveadm("flags", "add", "-u", "user1", "\\Flagged", "mailbox",
+               "INBOX", "uid", "1")
+    wait_for(c, lambda l: l.startswith("* 1 FETCH") and "\\Flagged" in l,
+             what="* 1 FETCH (FLAGS (\\Flagged))")
+    wait_hibernated(dc, 2, plugin)
+    dc.doveadm("expunge", "-u", "user1", "mailbox", "INBOX", "uid", "2")
+    wait_for(c, lambda l: l == "* 2 EXPUNGE", what="* 2 EXPUNGE")
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["plugin", "stock"])
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_done_while_hibernated(mode, plugin, dovecot, imap):
+    dc = start(dovecot, mode=mode, plugin=plugin)
+    c = imap(dc, "user1")
+    tag = idle_hibernated(dc, c, plugin)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK Idle completed"), tagged
+    assert not [l for l in untagged if l.startswith("+")], untagged
+    # the session goes on in the woken process
+    c.command("NOOP")
+    tag, _ = c.idle()
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+@pytest.mark.parametrize("plugin", [True, False], ids=["plugin", "stock"])
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_done_and_idle_pipelined_while_hibernated(mode, plugin, dovecot,
+                                                  imap):
+    """imap-hibernate answers DONE + IDLE itself and keeps the client; the
+    next change wakes it into the new IDLE."""
+    dc = start(dovecot, mode=mode, plugin=plugin)
+    c = imap(dc, "user1")
+    tag = idle_hibernated(dc, c, plugin)
+    tag2 = c.next_tag()
+    c.send("DONE\r\n%s IDLE\r\n" % tag2)
+    lines = wait_for(c, lambda l: l.startswith("+"), what="+ idling")
+    assert [l for l in lines if l.startswith(tag + " OK")], lines
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag2)
+    assert tagged.startswith(tag2 + " OK"), tagged
+    assert not [l for l in untagged if l.startswith("+")], untagged
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+@pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
+def test_many_cycles_in_a_row(mail_format, mode, dovecot, imap):
+    dc = start(dovecot, mail_format, mode)
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    cycles = 6
+    for n in range(1, cycles + 1):
+        wait_hibernated(dc, n)
+        # slept as long as it waited: the quiet time stays at the
+        # timeout, so the cycles come quickly (pacing, not a check)
+        time.sleep(1.2)
+        dc.deliver_lmtp("user1", make_message())
+        wait_exists(c, n)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    assert not [l for l in untagged if l.startswith("+")], untagged
+    c.command("NOOP")
+    assert hibernated_count(dc) >= cycles
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_woken_at_once_adapts_the_quiet_time(mode, dovecot, imap):
+    """A client woken right after it hibernated waits twice as long
+    before the next hibernation (the quiet time is in the event)."""
+    dc = start(dovecot, mode=mode)
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    wait_hibernated(dc, 1)
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    found = wait_hibernated(dc, 2)
+    assert "after 1000 ms" in found[0], found
+    assert "after 2000 ms" in found[1], found
+    c.done(tag)
+
+
+INOTIFY_INIT_SYSCALLS = {"253", "294"}      # x86_64 inotify_init, _init1
+
+
+def in_syscall(pid, numbers):
+    try:
+        with open("/proc/%d/syscall" % pid) as f:
+            return f.read().split()[0] in numbers
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+@pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
+def test_delivery_in_the_hand_off_window_wakes(mail_format, mode, dovecot,
+                                               imap):
+    """Forces the window between the state export and the extracted watch:
+    strace holds the imap process at the hand-off's inotify_init for 3 s
+    while a whole delivery commits (rename into new/, uidlist, index).
+    imap-hibernate's watch is made after it, so nothing it watches changes
+    later: only the plugin's check after the hand-off can wake the
+    client."""
+    if os.uname().machine != "x86_64":
+        pytest.fail("the syscall numbers here are x86_64's")
+    dc = start(dovecot, mail_format, mode)
+    c = imap(dc, "user1")
+    pid = h.session_pid(dc, "user1")
+    tag, _ = c.idle()
+    trace_log = os.path.join(dc.tmp, "strace.out")
+    strace = h.subprocess.Popen(
+        ["strace", "-q", "-o", trace_log, "-p", str(pid),
+         "-e", "trace=inotify_init,inotify_init1",
+         "-e", "inject=inotify_init,inotify_init1:delay_enter=3000000"],
+        stdin=h.subprocess.DEVNULL, stdout=h.subprocess.DEVNULL,
+        stderr=h.subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not in_syscall(pid, INOTIFY_INIT_SYSCALLS):
+            assert time.monotonic() < deadline, \
+                "the imap process never reached the hand-off"
+            assert strace.poll() is None, "strace exited"
+            time.sleep(0.005)
+        # the export is done, the watch to hand over doesn't exist yet
+        dc.deliver_lmtp("user1", make_message())
+        found = wait_hibernated(dc, 1)
+    finally:
+        strace.terminate()
+        strace.wait(timeout=10)
+    assert "window: woken" in found[0], found
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_inotify_instance_limit_keeps_client_served(mode, dovecot, imap):
+    """The hand-off needs new inotify instances of the mail uid; at the
+    limit Dovecot refuses, the plugin says once how to fix it and its own
+    push goes on serving the client in its process."""
+    uid = HIBERNATE_UID + 1
+    dc = dovecot(users=1, mail_uid=uid, extra_conf=DEBUG + HIBERNATE,
+                 service_imap=MODES[mode])
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    exhauster = h.InotifyExhauster(uid).start()
+    try:
+        # re-arm the hibernation timer after the limit is reached
+        dc.deliver_lmtp("user1", make_message())
+        wait_exists(c, 1)
+        warned = h.wait_log(dc, "Can't hibernate idling clients",
+                            timeout=20)
+        assert len(warned) == 1 and "max_user_instances" in warned[0], \
+            dc.log_text()[-3000:]
+        dc.deliver_lmtp("user1", make_message())
+        wait_exists(c, 2)
+    finally:
+        exhauster.stop()
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    assert hibernated_count(dc) == 0
+    assert h.log_lines(dc, "imap_idle_hibernate_refused") or \
+        h.log_lines(dc, "Not hibernating: ")
+
+
+def make_master_listener_unusable(dc):
+    """Stock's imap-master listener: root's, mode 0600."""
+    path = os.path.join(dc.tmp, "base", "imap-master")
+    os.chown(path, 0, 0)
+    os.chmod(path, 0o600)
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_unusable_imap_master_keeps_client(mode, dovecot, imap):
+    dc = start(dovecot, mode=mode)
+    make_master_listener_unusable(dc)
+    c = imap(dc, "user1")
+    tag, _ = c.idle()
+    warned = h.wait_log(dc, "Not hibernating idling clients", timeout=20)
+    assert len(warned) == 1 and "user = $default_internal_user" in \
+        warned[0], dc.log_text()[-3000:]
+    dc.deliver_lmtp("user1", make_message())
+    wait_exists(c, 1)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    assert hibernated_count(dc) == 0
+
+
+def test_unusable_imap_master_loses_stock_client(dovecot, imap):
+    """What the plugin avoids: stock hands the client over, and the first
+    wake-up fails and drops it."""
+    dc = start(dovecot, plugin=False)
+    make_master_listener_unusable(dc)
+    c = imap(dc, "user1")
+    c.idle()
+    wait_hibernated(dc, 1, plugin=False)
+    dc.deliver_lmtp("user1", make_message())
+    with pytest.raises(h.Closed):
+        h.collect(c, 30)
+    assert h.wait_log(dc, "Permission denied", timeout=10), dc.log_text()
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_idle_without_mailbox_hibernates_and_done_wakes(mode, dovecot,
+                                                        imap):
+    """No mailbox selected: nothing to watch, only input wakes it."""
+    dc = start(dovecot, mode=mode)
+    c = imap(dc, "user1", select=None)
+    tag, _ = c.idle()
+    found = wait_hibernated(dc, 1)
+    assert "window: none" in found[0], found
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK Idle completed"), tagged
+    c.command("SELECT INBOX")
