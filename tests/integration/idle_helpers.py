@@ -21,6 +21,7 @@ if HARNESS not in sys.path:
 from dovecot_instance import (DovecotInstance, DovecotError,  # noqa: E402
                               LmtpClient, make_message, MAIL_UID)
 from imap_client import ImapClient, ImapError, exists_count  # noqa: E402
+import runtime_checks  # noqa: E402
 
 __all__ = ["DovecotInstance", "DovecotError", "LmtpClient", "make_message",
            "ImapClient", "ImapError", "exists_count", "MAIL_UID",
@@ -66,8 +67,18 @@ def register_profile(name, **instance_kwargs):
     PROFILES.setdefault(name, instance_kwargs)
 
 
+# pids a test killed on purpose (SIGKILL): the master's Fatal line about
+# them is expected
+KILLED_PIDS = set()
+KILLED_RE = re.compile(r"child (\d+) killed with signal 9")
+
+
 def bad_log_lines(text):
-    return [l for l in text.splitlines() if BAD_LOG_RE.search(l)]
+    def expected(line):
+        m = KILLED_RE.search(line)
+        return m is not None and int(m.group(1)) in KILLED_PIDS
+    return [l for l in text.splitlines()
+            if BAD_LOG_RE.search(l) and not expected(l)]
 
 
 # -- reading ------------------------------------------------------------------
@@ -408,3 +419,18 @@ def server_send_queue(imap_port, client_sock):
             if lport == imap_port and rport == cport:
                 return int(parts[4].split(":")[0], 16)
     return None
+
+
+def wait_output_blocked(inst, client, timeout=10.0):
+    """Waits until the server's kernel send buffer for this client is full
+    and stays full (the client reads nothing and has a small SO_RCVBUF)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        q = server_send_queue(inst.imap_port, client.sock)
+        if q is not None and q > 500000 and q == last:
+            return q
+        last = q
+        time.sleep(0.2)
+    raise AssertionError("the server's output never blocked (send queue "
+                         "%r)" % last)
