@@ -74,7 +74,7 @@ def prepare(tmp, imap_executable="/usr/lib/dovecot/imap"):
                 "ASAN_SYMBOLIZER_PATH=/usr/bin/llvm-symbolizer\n"
                 % (KEEP_MODULES, ASAN_RUNTIME, asan, ubsan))
         return conf, ""
-    service = ("  executable = %s --tool=memcheck --leak-check=full "
+    service = ("  executable = %s --tool=memcheck --vgdb=no --leak-check=full "
                "--show-leak-kinds=definite,possible --num-callers=40 "
                "--suppressions=%s --child-silent-after-fork=yes "
                "--xml=yes --xml-file=%s/valgrind.%%p.xml %s\n"
