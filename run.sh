@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 PACKAGES="gcc make autoconf automake libtool pkg-config
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 	libsodium-dev libcunit1-dev libhiredis-dev redis-server
-	python3 python3-pytest"
+	python3 python3-pytest
+	clang-14 libclang-rt-14-dev valgrind"
 
 install_packages() {
 	missing=""
