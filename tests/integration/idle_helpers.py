@@ -25,7 +25,7 @@ import runtime_checks  # noqa: E402
 
 __all__ = ["DovecotInstance", "DovecotError", "LmtpClient", "make_message",
            "ImapClient", "ImapError", "exists_count", "MAIL_UID",
-           "TEST_MAIL_UID"]
+           "TEST_MAIL_UID", "runtime_checks"]
 
 # The suite's mail uid.  Not the harness default on purpose: inotify
 # instances are limited per uid, and a benchmark or demo of the same

@@ -102,6 +102,22 @@ def test_idler_vanishes_while_idling(mode, how, dovecot, imap):
     all_done(rest)
 
 
+def blocked_victim_and_idlers(dc, user, imap):
+    """A victim idler whose sync is blocked writing megabytes of FETCH
+    FLAGS (it reads nothing, with a tiny receive buffer) and two idlers of
+    the same mailbox that read: (victim, its pid, [(client, tag)])."""
+    h.maildir_fill(dc, user, MESSAGES)
+    since = len(dc.log_text())
+    victim = imap(dc, user, rcvbuf=4096)
+    victim.idle()
+    rest = idlers(dc, user, imap, 2)
+    victim_pid = pids_of(dc, user, since, 3)[0]
+    dc.doveadm("flags", "add", "-u", user, KEYWORDS, "mailbox", "INBOX",
+               "all")
+    h.wait_output_blocked(dc, victim, timeout=T_BULK)
+    return victim, victim_pid, rest
+
+
 @pytest.mark.parametrize("how", ["close", "reset"])
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_idler_vanishes_mid_sync(mode, how, dovecot, imap):
@@ -110,15 +126,7 @@ def test_idler_vanishes_mid_sync(mode, how, dovecot, imap):
     with client_limit = 50) get every FETCH and the next delivery."""
     dc = mode_dovecot(dovecot, mode)
     user = "idler"
-    h.maildir_fill(dc, user, MESSAGES)
-    since = len(dc.log_text())
-    victim = imap(dc, user, rcvbuf=4096)
-    v_tag, _ = victim.idle()
-    rest = idlers(dc, user, imap, 2)
-    victim_pid = pids_of(dc, user, since, 3)[0]
-    dc.doveadm("flags", "add", "-u", user, KEYWORDS, "mailbox", "INBOX",
-               "all")
-    h.wait_output_blocked(dc, victim, timeout=T_BULK)
+    victim, victim_pid, rest = blocked_victim_and_idlers(dc, user, imap)
     vanish(victim, how)
     for c, tag in rest:
         read_fetches(c, MESSAGES)
@@ -262,15 +270,7 @@ def test_imap_process_killed_mid_sync(shared_dovecot, fresh_user, imap):
     idlers in the other processes get every change, before and after."""
     dc = shared_dovecot()
     user = fresh_user(dc)
-    h.maildir_fill(dc, user, MESSAGES)
-    since = len(dc.log_text())
-    victim = imap(dc, user, rcvbuf=4096)
-    v_tag, _ = victim.idle()
-    rest = idlers(dc, user, imap, 2)
-    victim_pid = pids_of(dc, user, since, 3)[0]
-    dc.doveadm("flags", "add", "-u", user, KEYWORDS, "mailbox", "INBOX",
-               "all")
-    h.wait_output_blocked(dc, victim, timeout=T_BULK)
+    victim, victim_pid, rest = blocked_victim_and_idlers(dc, user, imap)
     h.KILLED_PIDS.add(victim_pid)
     os.kill(victim_pid, signal.SIGKILL)
     assert h.wait_pid_gone(victim_pid), victim_pid
