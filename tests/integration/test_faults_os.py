@@ -73,6 +73,49 @@ def test_sched_setscheduler_refused(refused, service_imap, dovecot, imap):
     assert h.line_pid(warnings[0]) == pid, warnings
 
 
+PRELOAD_EXEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "faults", "preload-exec")
+SCHED_FLAKY = os.path.join(TOP_BUILDDIR, "tests", "faults", ".libs",
+                           "libschedflaky.so")
+
+
+def test_sched_other_refused_after_the_probe(dovecot, imap):
+    """A policy that allows the probe and the switch to SCHED_BATCH, then
+    refuses SCHED_OTHER (tests/faults/sched-flaky.c, preloaded): the
+    process logs one error, takes no new clients (the next login gets
+    another process) and exits once its client has left."""
+    assert os.path.exists(SCHED_FLAKY), "%s is not built (run make)" % (
+        SCHED_FLAKY)
+    dc = dovecot(users=["a", "b"], extra_conf=DEBUG,
+                 service_imap="  executable = %s %s %s\n"
+                              "  client_limit = 10\n  service_count = 0\n"
+                              "  process_limit = 4\n" % (
+                                  PRELOAD_EXEC, SCHED_FLAKY, IMAP))
+    since = len(dc.log_text())
+    a = imap(dc, "a")
+    pid = h.session_pid(dc, "a", since)
+    tag, _ = a.idle()
+    assert os.sched_getscheduler(pid) == os.SCHED_BATCH, (
+        "the probe passed, so the idling process should yield")
+    untagged, tagged = a.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    errors = h.wait_log(dc, "failed under SCHED_BATCH", since)
+    assert len(errors) == 1 and h.line_pid(errors[0]) == pid, errors
+    assert "takes no new clients" in errors[0], errors
+    b = imap(dc, "b")
+    b_pid = h.session_pid(dc, "b", since)
+    assert b_pid != pid, "a process stuck under SCHED_BATCH took a client"
+    assert_other(b_pid, "in a fresh process")
+    a.command("LOGOUT")
+    a.close()
+    assert h.wait_pid_gone(pid), (
+        "the stuck process %d did not exit after its client left" % pid)
+    tag, _ = b.idle()
+    dc.deliver_lmtp("b", make_message())
+    wait_exists(b, 1)
+    b.done(tag)
+
+
 # a mail uid of this test alone: taking all of its inotify watches must not
 # touch another test's or another suite's Dovecot on the machine
 WATCH_TEST_UID = 20000 + os.getpid() % 10000
