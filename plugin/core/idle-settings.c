@@ -12,38 +12,25 @@
    written as text and parsed with the same code as user values, so the
    documented default can never drift from the real one. */
 
-enum setting_type {
-	SETTING_TIME,
-	SETTING_BOOL,
-};
-
-struct setting_def {
-	const char *key;
-	enum setting_type type;
-	const char *default_text;
-	unsigned int min_msecs, max_msecs;
-	size_t offset;
-};
-
 #define MSECS_PER_SEC 1000U
 #define MSECS_PER_MIN (60U * MSECS_PER_SEC)
 #define MSECS_PER_HOUR (60U * MSECS_PER_MIN)
 
-static const struct setting_def setting_defs[] = {
-	{ "imap_idle_notify_delay", SETTING_TIME, "0",
+static const struct idle_setting_def setting_defs[] = {
+	{ "imap_idle_notify_delay", IDLE_SETTING_TIME, "0",
 	  0, 10 * MSECS_PER_SEC,
 	  offsetof(struct idle_settings, notify_delay_msecs) },
-	{ "imap_idle_poll_interval", SETTING_TIME, "2s",
+	{ "imap_idle_poll_interval", IDLE_SETTING_TIME, "2s",
 	  100, MSECS_PER_HOUR,
 	  offsetof(struct idle_settings, poll_interval_msecs) },
-	{ "imap_idle_done_sync", SETTING_BOOL, "yes", 0, 0,
+	{ "imap_idle_done_sync", IDLE_SETTING_BOOL, "yes", 0, 0,
 	  offsetof(struct idle_settings, done_sync) },
-	{ "imap_idle_writer_wait", SETTING_TIME, "1s",
+	{ "imap_idle_writer_wait", IDLE_SETTING_TIME, "1s",
 	  1, 10 * MSECS_PER_SEC,
 	  offsetof(struct idle_settings, writer_wait_msecs) },
-	{ "imap_idle_force_poll", SETTING_BOOL, "no", 0, 0,
+	{ "imap_idle_force_poll", IDLE_SETTING_BOOL, "no", 0, 0,
 	  offsetof(struct idle_settings, force_poll) },
-	{ "imap_idle_yield_cpu", SETTING_BOOL, "yes", 0, 0,
+	{ "imap_idle_yield_cpu", IDLE_SETTING_BOOL, "yes", 0, 0,
 	  offsetof(struct idle_settings, yield_cpu) },
 };
 #define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
@@ -77,6 +64,11 @@ const char *idle_settings_key(unsigned int idx)
 const char *idle_settings_default_text(unsigned int idx)
 {
 	return idx < SETTING_COUNT ? setting_defs[idx].default_text : NULL;
+}
+
+const struct idle_setting_def *idle_settings_def(unsigned int idx)
+{
+	return idx < SETTING_COUNT ? &setting_defs[idx] : NULL;
 }
 
 int idle_settings_parse_time_msecs(const char *value, unsigned int max_msecs,
@@ -134,21 +126,21 @@ int idle_settings_parse_bool(const char *value, bool *bool_r)
 	return -1;
 }
 
-static int setting_apply(const struct setting_def *def, const char *value,
+static int setting_apply(const struct idle_setting_def *def, const char *value,
 			 struct idle_settings *set)
 {
 	void *field = (char *)set + def->offset;
 	unsigned int msecs;
 
 	switch (def->type) {
-	case SETTING_TIME:
+	case IDLE_SETTING_TIME:
 		if (idle_settings_parse_time_msecs(value, def->max_msecs,
 						   &msecs) < 0 ||
 		    msecs < def->min_msecs)
 			return -1;
 		*(unsigned int *)field = msecs;
 		return 0;
-	case SETTING_BOOL:
+	case IDLE_SETTING_BOOL:
 		return idle_settings_parse_bool(value, (bool *)field);
 	}
 	return -1;
@@ -187,23 +179,31 @@ static void quote_value(char *buf, size_t size, const char *value)
 	buf[i] = '\0';
 }
 
-static void setting_error(const struct setting_def *def, const char *raw,
+static void time_range_error(const struct idle_setting_def *def,
+			     const char *value, char *error_buf,
+			     size_t error_size)
+{
+	char min[32], max[32];
+
+	format_time(min, sizeof(min), def->min_msecs);
+	format_time(max, sizeof(max), def->max_msecs);
+	snprintf(error_buf, error_size,
+		 "%s: invalid value '%s': expected a time from %s to %s "
+		 "with a unit (ms, s, min, h), e.g. %s = %s",
+		 def->key, value, min, max, def->key, def->default_text);
+}
+
+static void setting_error(const struct idle_setting_def *def, const char *raw,
 			  char *error_buf, size_t error_size)
 {
-	char min[32], max[32], value[QUOTED_VALUE_MAX + 1];
+	char value[QUOTED_VALUE_MAX + 1];
 
 	quote_value(value, sizeof(value), raw);
 	switch (def->type) {
-	case SETTING_TIME:
-		format_time(min, sizeof(min), def->min_msecs);
-		format_time(max, sizeof(max), def->max_msecs);
-		snprintf(error_buf, error_size,
-			 "%s: invalid value '%s': expected a time from %s to %s "
-			 "with a unit (ms, s, min, h), e.g. %s = %s",
-			 def->key, value, min, max, def->key,
-			 def->default_text);
+	case IDLE_SETTING_TIME:
+		time_range_error(def, value, error_buf, error_size);
 		break;
-	case SETTING_BOOL:
+	case IDLE_SETTING_BOOL:
 		snprintf(error_buf, error_size,
 			 "%s: invalid value '%s': expected yes or no",
 			 def->key, value);
@@ -242,6 +242,29 @@ int idle_settings_parse(struct idle_settings *set_r,
 			idle_settings_defaults(set_r);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+int idle_settings_check(const struct idle_settings *set,
+			char *error_buf, size_t error_size)
+{
+	const struct idle_setting_def *def;
+	unsigned int msecs;
+	char value[32];
+	size_t i;
+
+	for (i = 0; i < SETTING_COUNT; i++) {
+		def = &setting_defs[i];
+		if (def->type != IDLE_SETTING_TIME)
+			continue;
+		msecs = *(const unsigned int *)
+			((const char *)set + def->offset);
+		if (msecs >= def->min_msecs && msecs <= def->max_msecs)
+			continue;
+		format_time(value, sizeof(value), msecs);
+		time_range_error(def, value, error_buf, error_size);
+		return -1;
 	}
 	return 0;
 }

@@ -42,6 +42,25 @@ const char *idle_settings_key(unsigned int idx);
 /* The default of setting idx as text, e.g. "0", "2s", "yes". */
 const char *idle_settings_default_text(unsigned int idx);
 
+/* One row of the settings table: the single place that says which
+   settings exist, their defaults and their bounds.  Dovecot 2.4's
+   declarations (idle-settings-dovecot.c) are checked against it. */
+enum idle_setting_type {
+	IDLE_SETTING_TIME,	/* unsigned int milliseconds */
+	IDLE_SETTING_BOOL,	/* bool */
+};
+
+struct idle_setting_def {
+	const char *key;
+	enum idle_setting_type type;
+	const char *default_text;
+	unsigned int min_msecs, max_msecs;	/* IDLE_SETTING_TIME only */
+	size_t offset;		/* of the field in struct idle_settings */
+};
+
+/* Row idx of the table, or NULL past its end. */
+const struct idle_setting_def *idle_settings_def(unsigned int idx);
+
 /* Fills *set_r with the defaults. */
 void idle_settings_defaults(struct idle_settings *set_r);
 
@@ -50,6 +69,12 @@ void idle_settings_defaults(struct idle_settings *set_r);
    form.  *set_r is fully written either way: all defaults on error. */
 int idle_settings_parse(struct idle_settings *set_r,
 			idle_settings_lookup_func_t *lookup, void *context,
+			char *error_buf, size_t error_size);
+
+/* Checks the bounds of already parsed values (Dovecot 2.4 parses them
+   itself).  Returns 0, or -1 with a message like idle_settings_parse()'s
+   naming the first setting out of range. */
+int idle_settings_check(const struct idle_settings *set,
 			char *error_buf, size_t error_size);
 
 /* Parses a time such as "0", "20ms", "2s", "2 secs", "1min" or "1h" into

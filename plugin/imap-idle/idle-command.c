@@ -6,17 +6,16 @@
 #include "ioloop.h"
 #include "imap-commands.h"
 #include "imap-sync.h"
-#include "index-storage.h"
 #include "idle-input.h"
 #include "notify-policy.h"
 #include "imap-idle-plugin.h"
 #include "idle-user.h"
 #include "idle-watch.h"
 #include "idle-keepalive.h"
+#include "idle-clock.h"
+#include "idle-dovecot-private.h"
 #include "idle-cpu-yield.h"
 #include "idle-command.h"
-
-#include <time.h>
 
 /* The command's life: "+ idling", then syncs driven by notify-policy, each
    one written out through Dovecot's imap_sync_*() exactly as the built-in
@@ -39,8 +38,10 @@ struct idle_command {
 
 	struct idle_done_scanner scanner;
 	struct idle_notify_policy policy;
-	struct idle_watch *watch;
-	struct idle_keepalive *keepalive;
+	struct imap_idle_watch *watch;
+	struct imap_idle_keepalive *keepalive;
+	/* the storage sync skipped by this idle's index-only syncs */
+	struct imap_idle_storage_claim storage_claim;
 	struct imap_sync_context *sync_ctx;
 	struct timeout *to_policy;
 
@@ -60,15 +61,7 @@ struct idle_command {
 };
 
 static bool idle_command_continue(struct client_command_context *cmd);
-
-static uint64_t monotonic_msecs(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		i_fatal("clock_gettime(CLOCK_MONOTONIC) failed: %m");
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+static void idle_end_storage_claim(struct idle_command *ctx);
 
 static const char *idle_tagline(struct idle_command *ctx)
 {
@@ -105,7 +98,7 @@ static void idle_finish(struct idle_command *ctx, const char *tagline)
 	ctx->finished = TRUE;
 	idle_stop_yielding(ctx);
 	timeout_remove(&ctx->to_policy);
-	idle_keepalive_stop(&ctx->keepalive);
+	imap_idle_keepalive_stop(&ctx->keepalive);
 	if (ctx->sync_ctx != NULL) {
 		/* only on connection failures */
 		(void)imap_sync_deinit(ctx->sync_ctx, ctx->cmd);
@@ -113,7 +106,8 @@ static void idle_finish(struct idle_command *ctx, const char *tagline)
 	}
 	o_stream_cork(client->output);
 	io_remove(&client->io);
-	idle_watch_stop(&ctx->watch);
+	idle_end_storage_claim(ctx);
+	imap_idle_watch_stop(&ctx->watch);
 	client_send_tagline(ctx->cmd, tagline);
 	if (!was_corked)
 		o_stream_uncork(client->output);
@@ -150,24 +144,35 @@ static void idle_command_end_from_callback(struct idle_command *ctx,
    delivery, beside the writer's next commit, and the claim's write would
    wake them all again.  FAST skips the storage sync only within
    MAILBOX_FULL_SYNC_INTERVAL of the last full one, so the index sync
-   claims that it just checked. */
-static bool idle_index_sync_suffices(const char *storage_name)
-{
-	return strcmp(storage_name, "maildir") == 0 ||
-		strcmp(storage_name, "mdbox") == 0 ||
-		strcmp(storage_name, "sdbox") == 0;
-}
-
+   claims that it just checked (idle-dovecot-private.c). */
 static enum mailbox_sync_flags idle_sync_flags(struct idle_command *ctx)
 {
-	struct index_mailbox_context *ibox;
-
 	if (ctx->full_sync_owed ||
-	    !idle_index_sync_suffices(ctx->client->mailbox->storage->name))
+	    !imap_idle_watch_index_sync_suffices(ctx->watch)) {
+		imap_idle_private_claim_drop(&ctx->storage_claim);
 		return 0;
-	ibox = INDEX_STORAGE_CONTEXT(ctx->client->mailbox);
-	ibox->sync_last_check = ioloop_time;
+	}
+	imap_idle_private_claim_storage_checked(ctx->client->mailbox,
+						&ctx->storage_claim);
 	return MAILBOX_SYNC_FLAG_FAST;
+}
+
+/* The claim must not outlive the idle: the next command's FAST sync
+   would skip the storage sync for up to MAILBOX_FULL_SYNC_INTERVAL, and
+   without a final sync (imap_idle_done_sync = no) miss a maildir writer
+   that bypassed Dovecot.  So the last real check is put back, or none if
+   such a change is known or found now. */
+static void idle_end_storage_claim(struct idle_command *ctx)
+{
+	struct mailbox *box = ctx->client->mailbox;
+	bool owed;
+
+	if (box == NULL || ctx->watch == NULL || ctx->client->disconnected)
+		return;
+	/* a final sync checked the storage just now */
+	owed = ctx->full_sync_owed || (!ctx->final_sync_started &&
+		imap_idle_watch_storage_sync_owed(ctx->watch));
+	imap_idle_private_claim_end(box, &ctx->storage_claim, owed);
 }
 
 static bool idle_sync_start(struct idle_command *ctx)
@@ -176,12 +181,12 @@ static bool idle_sync_start(struct idle_command *ctx)
 	enum mailbox_sync_flags flags = idle_sync_flags(ctx);
 
 	idle_cpu_yield_update(ctx->event);
-	idle_notify_policy_sync_started(&ctx->policy, monotonic_msecs());
+	idle_notify_policy_sync_started(&ctx->policy, imap_idle_clock_monotonic_msecs());
 	timeout_remove(&ctx->to_policy);
 	ctx->full_sync_owed = FALSE;
 	ctx->syncs++;
 	ctx->messages_before_sync = client->messages_count;
-	idle_watch_sync_started(ctx->watch);
+	imap_idle_watch_sync_started(ctx->watch);
 	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, flags);
 	return idle_command_continue(ctx->cmd);
 }
@@ -218,7 +223,7 @@ static bool idle_apply(struct idle_command *ctx,
 	case IDLE_NOTIFY_SYNC_NOW:
 		return idle_sync_start(ctx);
 	case IDLE_NOTIFY_ARM_TIMER:
-		now = monotonic_msecs();
+		now = imap_idle_clock_monotonic_msecs();
 		timeout_remove(&ctx->to_policy);
 		ctx->to_policy = timeout_add_short(
 			deadline > now ? (unsigned int)(deadline - now) : 0,
@@ -226,7 +231,7 @@ static bool idle_apply(struct idle_command *ctx,
 		break;
 	}
 	if (ctx->watch != NULL) {
-		idle_watch_set_listening(ctx->watch,
+		imap_idle_watch_set_listening(ctx->watch,
 			idle_notify_policy_listening(&ctx->policy));
 	}
 	return FALSE;
@@ -253,8 +258,8 @@ static void idle_policy_timeout(struct idle_command *ctx)
 	uint64_t deadline = 0;
 
 	timeout_remove(&ctx->to_policy);
-	action = idle_notify_policy_timer(&ctx->policy, monotonic_msecs(),
-		ctx->watch != NULL && idle_watch_still_changing(ctx->watch),
+	action = idle_notify_policy_timer(&ctx->policy, imap_idle_clock_monotonic_msecs(),
+		ctx->watch != NULL && imap_idle_watch_still_changing(ctx->watch),
 		&deadline);
 	idle_apply_from_callback(ctx, action, deadline);
 }
@@ -269,7 +274,7 @@ static void idle_changed(enum idle_watch_signal signal, void *context)
 		return;
 	if ((signal & IDLE_WATCH_SIGNAL_FULL_SYNC) != 0)
 		ctx->full_sync_owed = TRUE;
-	action = idle_notify_policy_change(&ctx->policy, monotonic_msecs(),
+	action = idle_notify_policy_change(&ctx->policy, imap_idle_clock_monotonic_msecs(),
 		(signal & IDLE_WATCH_SIGNAL_WRITER_BUSY) != 0, &deadline);
 	idle_apply_from_callback(ctx, action, deadline);
 }
@@ -344,11 +349,11 @@ idle_sync_done(struct idle_command *ctx, uint64_t *deadline_r)
 			mailbox_get_storage(client->mailbox));
 		ctx->sync_failed = TRUE;
 	} else {
-		idle_watch_synced(ctx->watch);
+		imap_idle_watch_synced(ctx->watch);
 	}
 	ctx->sync_ctx = NULL;
 	return idle_notify_policy_sync_finished(&ctx->policy,
-		monotonic_msecs(),
+		imap_idle_clock_monotonic_msecs(),
 		client->messages_count > ctx->messages_before_sync,
 		deadline_r);
 }
@@ -444,13 +449,14 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	client->input_skip_line = FALSE;
 	idle_notify_policy_init(&ctx->policy, set->notify_delay_msecs,
 				set->writer_wait_msecs);
-	ctx->keepalive = idle_keepalive_start(
+	ctx->keepalive = imap_idle_keepalive_start(
 		client->set->imap_idle_notify_interval,
 		client->user->username, idle_send_keepalive, ctx);
 
 	if (client->mailbox != NULL) {
-		ctx->watch = idle_watch_start(client->mailbox, set, ctx->event,
-					      idle_changed, ctx);
+		ctx->watch = imap_idle_watch_start(client->mailbox, set,
+						   ctx->event, idle_changed,
+						   ctx);
 	}
 	if (!client->state_import_idle_continue)
 		client_send_line(client, "+ idling");
@@ -463,7 +469,7 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 		add_str("mailbox", client->mailbox == NULL ? "" :
 			mailbox_get_vname(client->mailbox))->
 		add_str("watch", ctx->watch == NULL ? "none" :
-			idle_watch_is_polling(ctx->watch) ? "poll" :
+			imap_idle_watch_is_polling(ctx->watch) ? "poll" :
 			"notify")->event(),
 		"IDLE started");
 

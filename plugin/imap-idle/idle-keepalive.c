@@ -2,33 +2,34 @@
 
 #include "lib.h"
 #include "ioloop.h"
-#include "time-util.h"
 #include "keepalive-phase.h"
+#include "idle-clock.h"
 #include "idle-keepalive.h"
 
-struct idle_keepalive {
+struct imap_idle_keepalive {
 	struct timeout *to;
 	uint64_t interval_msecs, phase_msecs;
-	idle_keepalive_callback_t *callback;
+	imap_idle_keepalive_callback_t *callback;
 	void *context;
 };
 
-static void keepalive_schedule(struct idle_keepalive *keepalive);
+static void keepalive_schedule(struct imap_idle_keepalive *keepalive);
 
-static void keepalive_timeout(struct idle_keepalive *keepalive)
+static void keepalive_timeout(struct imap_idle_keepalive *keepalive)
 {
 	/* re-armed first: the callback may stop the keepalive */
 	keepalive_schedule(keepalive);
 	keepalive->callback(keepalive->context);
 }
 
-static void keepalive_schedule(struct idle_keepalive *keepalive)
+static void keepalive_schedule(struct imap_idle_keepalive *keepalive)
 {
-	struct timeval now;
 	uint64_t delay;
 
-	i_gettimeofday(&now);
-	delay = idle_keepalive_delay_msecs(timeval_to_usecs(&now) / 1000,
+	/* wall-aligned: a user's keepalives share a phase across processes
+	   and hosts */
+	delay = idle_keepalive_delay_msecs(
+		(uint64_t)imap_idle_clock_wall_msecs(),
 					   keepalive->interval_msecs,
 					   keepalive->phase_msecs);
 	timeout_remove(&keepalive->to);
@@ -36,16 +37,16 @@ static void keepalive_schedule(struct idle_keepalive *keepalive)
 				    keepalive);
 }
 
-struct idle_keepalive *
-idle_keepalive_start(unsigned int interval_secs, const char *username,
-		     idle_keepalive_callback_t *callback, void *context)
+struct imap_idle_keepalive *
+imap_idle_keepalive_start(unsigned int interval_secs, const char *username,
+		     imap_idle_keepalive_callback_t *callback, void *context)
 {
 	unsigned char key[IDLE_KEEPALIVE_PHASE_KEYBYTES];
-	struct idle_keepalive *keepalive;
+	struct imap_idle_keepalive *keepalive;
 
 	if (interval_secs == 0)
 		return NULL;
-	keepalive = i_new(struct idle_keepalive, 1);
+	keepalive = i_new(struct imap_idle_keepalive, 1);
 	keepalive->callback = callback;
 	keepalive->context = context;
 	keepalive->interval_msecs = (uint64_t)interval_secs * 1000;
@@ -56,9 +57,9 @@ idle_keepalive_start(unsigned int interval_secs, const char *username,
 	return keepalive;
 }
 
-void idle_keepalive_stop(struct idle_keepalive **_keepalive)
+void imap_idle_keepalive_stop(struct imap_idle_keepalive **_keepalive)
 {
-	struct idle_keepalive *keepalive = *_keepalive;
+	struct imap_idle_keepalive *keepalive = *_keepalive;
 
 	if (keepalive == NULL)
 		return;

@@ -5,11 +5,11 @@
 /* A repeating timer on the current ioloop that fires every interval at the
    user's phase (see keepalive-phase.h), for "* OK Still here".  Returns
    NULL when interval_secs is 0 (keepalives off). */
-typedef void idle_keepalive_callback_t(void *context);
+typedef void imap_idle_keepalive_callback_t(void *context);
 
-struct idle_keepalive *
-idle_keepalive_start(unsigned int interval_secs, const char *username,
-		     idle_keepalive_callback_t *callback, void *context);
-void idle_keepalive_stop(struct idle_keepalive **keepalive);
+struct imap_idle_keepalive *
+imap_idle_keepalive_start(unsigned int interval_secs, const char *username,
+		     imap_idle_keepalive_callback_t *callback, void *context);
+void imap_idle_keepalive_stop(struct imap_idle_keepalive **keepalive);
 
 #endif

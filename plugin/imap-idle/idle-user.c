@@ -6,10 +6,9 @@
 #include "mail-storage-hooks.h"
 #include "idle-user.h"
 
-/* Settings are read once per user, when the user is created, from
-   plugin {} with userdb overrides (plugin/imap_idle_* fields).  A bad value
-   fails that user's login: Dovecot logs user->error once, and everyone
-   else keeps being served. */
+/* Settings are read once per user, when the user is created, with userdb
+   overrides (idle-user-settings.c).  A bad value fails that user's login:
+   Dovecot logs user->error once, and everyone else keeps being served. */
 
 #define IMAP_IDLE_USER_CONTEXT(obj) \
 	MODULE_CONTEXT(obj, imap_idle_user_module)
@@ -22,38 +21,24 @@ struct imap_idle_user {
 static MODULE_CONTEXT_DEFINE_INIT(imap_idle_user_module,
 				  &mail_user_module_register);
 
-static const char *settings_lookup(const char *key, void *context)
-{
-	const struct mail_user_settings *user_set = context;
-
-	return mail_user_set_plugin_getenv(user_set, key);
-}
-
-int imap_idle_user_settings_read(const struct mail_user_settings *user_set,
-				 struct idle_settings *set_r,
-				 const char **error_r)
-{
-	char error[512];
-
-	if (idle_settings_parse(set_r, settings_lookup, (void *)user_set,
-				error, sizeof(error)) < 0) {
-		*error_r = t_strconcat("imap_idle: ", error, NULL);
-		return -1;
-	}
-	return 0;
-}
-
 static void imap_idle_mail_user_created(struct mail_user *user)
 {
 	struct mail_user_vfuncs *v = user->vlast;
 	struct imap_idle_user *iuser;
 	const char *error;
 
+	/* A user autocreated for a shared mailbox's owner is never the one
+	   idling, and their settings are the sharer's expanded for them: a
+	   value bad only for the owner must not fail the sharer's access to
+	   the mailbox.  Dovecot's own plugins (last-login, notify-status)
+	   skip them too. */
+	if (user->autocreated)
+		return;
 	iuser = p_new(user->pool, struct imap_idle_user, 1);
 	iuser->module_ctx.super = *v;
 	user->vlast = &iuser->module_ctx.super;
 
-	if (imap_idle_user_settings_read(user->set, &iuser->set, &error) < 0)
+	if (imap_idle_user_settings_get(user, &iuser->set, &error) < 0)
 		user->error = p_strdup(user->pool, error);
 	MODULE_CONTEXT_SET(user, imap_idle_user_module, iuser);
 }

@@ -8,9 +8,14 @@ struct module;
 struct mail_user;
 struct mail_user_settings;
 
-/* Reads every imap_idle_* setting from the user's plugin settings (plugin {}
-   merged with userdb fields).  Returns 0, or -1 with *error_r naming the
-   key, the bad value and the accepted form. */
+/* Reads every imap_idle_* setting of user, userdb overrides included.
+   Returns 0, or -1 with *error_r naming the key, the bad value and the
+   accepted form (then *set_r has the defaults). */
+int imap_idle_user_settings_get(struct mail_user *user,
+				struct idle_settings *set_r,
+				const char **error_r);
+/* Dovecot 2.3: the same from the plugin {} settings, merged with userdb
+   fields. */
 int imap_idle_user_settings_read(const struct mail_user_settings *user_set,
 				 struct idle_settings *set_r,
 				 const char **error_r);

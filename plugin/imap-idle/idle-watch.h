@@ -2,33 +2,23 @@
 #ifndef IDLE_WATCH_H
 #define IDLE_WATCH_H
 
+#include "watch-check.h"
+
 struct mailbox;
 struct event;
 struct idle_settings;
 
-enum idle_watch_signal {
-	/* Another process is in the middle of its commit (maildir uidlist
-	   lock held); its release signals again. */
-	IDLE_WATCH_SIGNAL_WRITER_BUSY = 0x01,
-	/* The transaction log grew past what this client has synced: the
-	   change was written by Dovecot, so syncing the index reports it. */
-	IDLE_WATCH_SIGNAL_LOG_GREW = 0x02,
-	/* Something changed outside the index (a maildir writer that
-	   bypassed Dovecot, or Dovecot's own watch in formats other than
-	   maildir and dbox): a full mailbox sync is needed. */
-	IDLE_WATCH_SIGNAL_FULL_SYNC = 0x04,
-};
+/* Change sources for one idling client's selected mailbox, combined into
+   one callback with the signals of watch-check.h.  The callback is never
+   called from inside imap_idle_watch_*() itself. */
+typedef void imap_idle_watch_callback_t(enum idle_watch_signal signal,
+					void *context);
 
-/* Change sources for one idling client's selected mailbox.  The callback
-   is never called from inside idle_watch_*() itself. */
-typedef void idle_watch_callback_t(enum idle_watch_signal signal,
-				   void *context);
-
-struct idle_watch *
-idle_watch_start(struct mailbox *box, const struct idle_settings *set,
-		 struct event *event, idle_watch_callback_t *callback,
-		 void *context);
-void idle_watch_stop(struct idle_watch **watch);
+struct imap_idle_watch *
+imap_idle_watch_start(struct mailbox *box, const struct idle_settings *set,
+		      struct event *event,
+		      imap_idle_watch_callback_t *callback, void *context);
+void imap_idle_watch_stop(struct imap_idle_watch **watch);
 
 /* Whether changes are worth a callback now (see
    idle_notify_policy_listening()); not listening lets the process sleep
@@ -36,23 +26,32 @@ void idle_watch_stop(struct idle_watch **watch);
    Dovecot's own watch in a process serving one client.  The directory
    checks still report.  A sync's start listens again (on maildir a
    directory check follows it). */
-void idle_watch_set_listening(struct idle_watch *watch, bool listening);
+void imap_idle_watch_set_listening(struct imap_idle_watch *watch,
+				   bool listening);
 
 /* A sync of the mailbox begins. */
-void idle_watch_sync_started(struct idle_watch *watch);
+void imap_idle_watch_sync_started(struct imap_idle_watch *watch);
 /* A sync finished successfully: the log position it reached is what
    later signals are compared with. */
-void idle_watch_synced(struct idle_watch *watch);
+void imap_idle_watch_synced(struct imap_idle_watch *watch);
 
 /* Whether the mailbox changed since this watch last looked at it (or,
    maildir, a writer is in the middle of its commit): a burst goes on. */
-bool idle_watch_still_changing(struct idle_watch *watch);
+bool imap_idle_watch_still_changing(struct imap_idle_watch *watch);
+
+/* Whether a change that Dovecot committed is reported by syncing the
+   index alone (MAILBOX_SYNC_FLAG_FAST without the storage sync). */
+bool imap_idle_watch_index_sync_suffices(const struct imap_idle_watch *watch);
+
+/* Looks now for changes only a storage sync finds (a maildir writer that
+   bypassed Dovecot); for the end of an idle without a final sync. */
+bool imap_idle_watch_storage_sync_owed(struct imap_idle_watch *watch);
 
 /* TRUE when this watch polls because filesystem notifications can't be
    used for this mailbox. */
-bool idle_watch_is_polling(const struct idle_watch *watch);
+bool imap_idle_watch_is_polling(const struct imap_idle_watch *watch);
 
 /* Drops the process-wide directory watches; plugin deinit. */
-void idle_watch_deinit(void);
+void imap_idle_watch_deinit(void);
 
 #endif

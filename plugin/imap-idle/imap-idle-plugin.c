@@ -63,5 +63,5 @@ void imap_idle_plugin_deinit(void)
 	imap_idle_user_hooks_deinit();
 	command_unregister("IDLE");
 	command_register("IDLE", cmd_idle, IDLE_COMMAND_FLAGS);
-	idle_watch_deinit();
+	imap_idle_watch_deinit();
 }

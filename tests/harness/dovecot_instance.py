@@ -2,10 +2,12 @@
 """A throwaway Dovecot started from Debian's binaries for tests, the demo and
 the benchmark: its own base_dir, config and mail store in a temp dir, IMAP and
 LMTP on 127.0.0.1 at free ports, the freshly built imap_idle plugin loaded from
-the build tree when asked for.  Everything it starts is stopped by pid and the
-temp dir is removed on exit, also when the caller fails."""
+the build tree (or the installed one, with IMAP_IDLE_MODULE_DIR) when asked
+for.  Everything it starts is stopped by pid and the temp dir is removed on
+exit, also when the caller fails."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,8 +28,14 @@ PASSWORD = "pass"
 TOP_BUILDDIR = os.environ.get(
     "IMAP_IDLE_BUILDDIR",
     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-PLUGIN_SO = os.path.join(TOP_BUILDDIR, "plugin", ".libs",
-                         "lib20_imap_idle_plugin.so")
+PLUGIN_NAME = "lib20_imap_idle_plugin.so"
+# The plugin under test: this build's, or with IMAP_IDLE_MODULE_DIR the one
+# installed there (the package test loads the module the .deb installed).
+INSTALLED_MODULE_DIR = os.environ.get("IMAP_IDLE_MODULE_DIR")
+if INSTALLED_MODULE_DIR:
+    PLUGIN_SO = os.path.join(INSTALLED_MODULE_DIR, PLUGIN_NAME)
+else:
+    PLUGIN_SO = os.path.join(TOP_BUILDDIR, "plugin", ".libs", PLUGIN_NAME)
 
 MAIL_LOCATIONS = {
     "maildir": "maildir:~/Maildir",
@@ -38,6 +46,27 @@ MAIL_LOCATIONS = {
 
 class DovecotError(RuntimeError):
     pass
+
+
+def dovecot_version():
+    """The running Dovecot's version as a tuple, e.g. (2, 3, 19, 1)."""
+    out = subprocess.run([DOVECOT, "--version"], capture_output=True,
+                         text=True, timeout=30).stdout
+    m = re.match(r"(\d+(?:\.\d+)+)", out.strip())
+    if m is None:
+        raise DovecotError("cannot read the version from %s --version: %r"
+                           % (DOVECOT, out))
+    return tuple(int(x) for x in m.group(1).split("."))
+
+
+DOVECOT_VERSION = dovecot_version()
+# Dovecot 2.4 has a new config syntax: the instance writes its config in
+# 2.3's and translates it (config_24()).
+DOVECOT_24 = DOVECOT_VERSION >= (2, 4)
+SETTINGS_MODULE = os.path.join(SYSTEM_MODULEDIR, "settings",
+                               "libimap_idle_settings.so")
+BUILT_SETTINGS_MODULE = os.path.join(TOP_BUILDDIR, "plugin", ".libs",
+                                     "libimap_idle_settings.so")
 
 
 def _raise_exit(signum, frame):
@@ -74,17 +103,41 @@ def _plugin_module_dir(tmp):
     """Dovecot's own modules plus ours, so a config may still name any of
     Debian's plugins next to imap_idle."""
     if not os.path.exists(PLUGIN_SO):
-        raise DovecotError("plugin not built: %s is missing (run make)"
-                           % PLUGIN_SO)
+        raise DovecotError("plugin not found: %s is missing (%s)" % (
+            PLUGIN_SO, "is the package installed?" if INSTALLED_MODULE_DIR
+            else "run make"))
     moddir = os.path.join(tmp, "modules")
     os.mkdir(moddir)
     for name in os.listdir(SYSTEM_MODULEDIR):
         src = os.path.join(SYSTEM_MODULEDIR, name)
-        # an installed package of this plugin is not the build under test
-        if os.path.isfile(src) and name != os.path.basename(PLUGIN_SO):
+        # an installed imap_idle is replaced by the one under test
+        if os.path.isfile(src) and name != PLUGIN_NAME:
             os.symlink(src, os.path.join(moddir, name))
     os.symlink(PLUGIN_SO, os.path.join(moddir, os.path.basename(PLUGIN_SO)))
+    if DOVECOT_24:
+        _check_settings_module()
     return moddir
+
+
+def _check_settings_module():
+    """Dovecot 2.4's config process loads settings modules only from its
+    fixed module dir: without this build's libimap_idle_settings.so there,
+    every imap_idle_* setting is unknown."""
+    def content(path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    built = content(BUILT_SETTINGS_MODULE)
+    if built is None:
+        raise DovecotError("settings module not built: %s is missing "
+                           "(run make)" % BUILT_SETTINGS_MODULE)
+    if content(SETTINGS_MODULE) != built:
+        raise DovecotError(
+            "%s is missing or not this build's: Dovecot 2.4 reads the "
+            "imap_idle settings only from there; run make install (inside "
+            "a throwaway root: ci/debian13-root does so)" % SETTINGS_MODULE)
 
 
 class DovecotInstance:
@@ -158,7 +211,7 @@ class DovecotInstance:
                 os.chown(home, self.mail_uid, self.mail_uid)
                 f.write("%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
                     u, PASSWORD, self.mail_uid, self.mail_uid, home,
-                    self.userdb_extra.get(u, "")))
+                    userdb_fields(self.userdb_extra.get(u, ""))))
         os.chown(os.path.join(t, "home"), self.mail_uid, self.mail_uid)
         self.imap_port, self.lmtp_port = free_ports(2)
         self.log_path = os.path.join(t, "dovecot.log")
@@ -172,13 +225,13 @@ class DovecotInstance:
         self.conf_path = os.path.join(t, "dovecot.conf")
         checks_conf, checks_service = runtime_checks.prepare(t)
         with open(self.conf_path, "w") as f:
-            f.write(CONFIG_TEMPLATE.format(
+            f.write(config_24(CONFIG_TEMPLATE.format(
                 tmp=t, imap_port=self.imap_port, lmtp_port=self.lmtp_port,
                 mail_location=MAIL_LOCATIONS[self.mail_format],
                 moddir=moddir, imap_mail_plugins=plugins,
                 plugin_block=plugin_block,
                 service_imap=checks_service + self.service_imap,
-                extra_conf=checks_conf + self.extra_conf))
+                extra_conf=checks_conf + self.extra_conf)))
 
     def _launch(self):
         self.proc = subprocess.Popen(
@@ -341,6 +394,55 @@ class DovecotInstance:
                 lmtp.close()
 
 
+def userdb_fields(fields):
+    """passwd-file extra fields as tests write them for 2.3; on 2.4 a
+    plugin setting's userdb field has no plugin/ prefix."""
+    if DOVECOT_24:
+        return fields.replace("userdb_plugin/", "userdb_")
+    return fields
+
+
+def _mail_plugins_24(m):
+    names = [p for p in m.group(2).split() if p != "$mail_plugins"]
+    return "%smail_plugins {\n%s%s}" % (
+        m.group(1), "".join("%s  %s = yes\n" % (m.group(1), p)
+                           for p in names), m.group(1))
+
+
+# (2.3 pattern, 2.4 replacement) for what the harness and the tests write
+_CONFIG_24_RULES = [
+    (r"^disable_plaintext_auth = no$",
+     "auth_allow_cleartext = yes"),
+    (r"^mail_location = (\w+):(.*)$", r"mail_driver = \1\nmail_path = \2"),
+    (r"^(passdb|userdb) \{\n  driver = passwd-file\n"
+     r"  args = (?:scheme=\w+ )?(\S+)\n\}",
+     r"\1 passwd-file {\n  passwd_file_path = \2\n}"),
+    # the top-level listen applies to every listener
+    (r"^ *address = .*\n", ""),
+    (r"\$default_internal_user", "$SET:default_internal_user"),
+    (r"^( *)mail_plugins = (.*)$", _mail_plugins_24),
+    # plugin {} is gone: its settings stand at the top level
+    (r"^plugin \{\n((?:  .*\n)*)\}",
+     lambda m: re.sub(r"^  ", "", m.group(1), flags=re.M)),
+    (r"\bservice_count = (\d+)",
+     lambda m: "restart_request_count = " +
+     ("unlimited" if m.group(1) == "0" else m.group(1))),
+]
+
+
+def config_24(text):
+    """A config the harness or a test wrote in 2.3's syntax, in 2.4's when
+    the running Dovecot is 2.4 (else unchanged): the version lines 2.4
+    requires, then the renames in _CONFIG_24_RULES."""
+    if not DOVECOT_24:
+        return text
+    for pattern, repl in _CONFIG_24_RULES:
+        text = re.sub(pattern, repl, text, flags=re.M)
+    version = ".".join(str(x) for x in DOVECOT_VERSION[:3])
+    return ("dovecot_config_version = %s\ndovecot_storage_version = %s\n"
+            % (version, version)) + text
+
+
 def make_message(subject="test", body="hello\r\n", sender="sender@example.com"):
     return ("From: %s\r\nTo: rcpt@example.com\r\nSubject: %s\r\n"
             "Message-ID: <%s.%f@example.com>\r\n\r\n%s" % (
@@ -450,3 +552,4 @@ plugin {{
 {plugin_block}}}
 {extra_conf}
 """
+

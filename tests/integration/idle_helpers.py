@@ -194,8 +194,10 @@ def imap_pids(inst):
 def login_pids(inst, user, since=0):
     """mpids of the logins of `user` logged after log offset `since`."""
     text = inst.log_text()[since:]
+    # 2.3 logs "Login: user=<...>", 2.4 "Logged in: user=<...>"
     return [int(m.group(1)) for m in re.finditer(
-        r"Login: user=<%s>.*?mpid=(\d+)" % re.escape(user), text)]
+        r"(?:Login|Logged in): user=<%s>.*?mpid=(\d+)" % re.escape(user),
+        text)]
 
 
 def session_pid(inst, user, since=0, timeout=5.0):

@@ -98,8 +98,10 @@ def test_mixed_users_in_one_process(dovecot, imap):
     assert started_by(dc, "later") == [], dc.log_text()
 
 
+# MessageNew with MessageExpunge: RFC 5465 requires them together, and
+# Dovecot 2.4 enforces it (2.3 let MessageNew alone pass)
 NOTIFY_ALL = ("NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) "
-              "(personal (MessageNew))")
+              "(personal (MessageNew MessageExpunge))")
 
 
 @pytest.mark.parametrize("plugin", [True, False], ids=["plugin", "builtin"])

@@ -18,7 +18,12 @@ import time
 import pytest
 
 from idle_helpers import (make_message, wait_exists, wait_for, exists_counts,
-                          doveadm_save, imap_pids, LmtpClient, collect)
+                          doveadm_save, imap_pids, LmtpClient, collect,
+                          register_profile)
+
+register_profile("nodonesync",
+                 extra_conf="log_debug = category=imap-idle\n",
+                 settings={"imap_idle_done_sync": "no"})
 
 
 
@@ -302,3 +307,36 @@ def test_writer_lock_renamed_over_the_uidlist_is_heard(idler_behind_a_writer):
     wait_exists(c, 2, timeout=WITHIN_WRITER_WAIT)
     untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK"), tagged
+
+
+# -- an idle that ends without a final sync -------------------------------------
+@pytest.mark.parametrize("profile", ["nodonesync", "slow-nodonesync"])
+def test_outside_writer_at_done_reaches_the_next_fast_sync(
+        profile, shared_dovecot, fresh_user, imap):
+    """imap_idle_done_sync = no: a file dropped into new/ just before DONE
+    is reported by the next command even when that command's sync is a
+    FAST one (FETCH), which checks the storage only if the last check is
+    5 s old: the idle's own index-only syncs must not count as checks,
+    and a change only the storage shows makes the next sync check it.
+    With the 10 s notify delay the delivery before it is not reported
+    during the idle either."""
+    dc = shared_dovecot(plugin=True, mail_format="maildir", profile=profile)
+    user = fresh_user(dc)
+    doveadm_save(dc, user, count=1)
+    c = imap(dc, user, select="INBOX")
+    c.command("NOOP")
+    box = os.path.join(dc.mail_home(user), "Maildir")
+    tag, _ = c.idle()
+    dc.deliver_lmtp(user, make_message(subject="by lmtp"))
+    seen = []
+    if profile == "nodonesync":
+        # reported by an index-only sync, which claims a storage check
+        seen += exists_counts(wait_exists(c, 2))
+    external_delivery(dc, box, "from outside")
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    seen += exists_counts(untagged)
+    lines, tagged = c.command("FETCH 1 (FLAGS)")
+    assert " OK" in tagged, tagged
+    seen += exists_counts(lines)
+    assert seen and seen[-1] == 3, (seen, untagged, lines)

@@ -2,30 +2,48 @@
 """A mailbox shared through ACLs (acl + imap_acl plugins, a shared
 namespace): a user idling on another user's INBOX learns of the owner's
 flag changes, another grantee's expunges and LMTP deliveries to the owner,
-the same way as for their own mailbox.  For maildir, sdbox and mdbox."""
+the same way as for their own mailbox.  For maildir, sdbox and mdbox.
+Settings bad only for the owner (Dovecot creates a user for them when the
+sharer opens the mailbox) don't fail the sharer's access."""
 
 import re
 
 import pytest
 
+import idle_helpers as h
+from dovecot_instance import DOVECOT_24
 from idle_helpers import (make_message, wait_exists, wait_for,
-                          register_profile, doveadm_save)
+                          register_profile, doveadm_save, log_lines)
 
 FORMATS = {"maildir": "maildir:%%h/Maildir", "sdbox": "sdbox:%%h/sdbox",
            "mdbox": "mdbox:%%h/mdbox"}
 pytestmark = pytest.mark.parametrize("mail_format", sorted(FORMATS))
 
+
+def shared_namespace(fmt, location):
+    """The shared namespace in the running Dovecot's syntax: 2.4 split
+    location into mail_driver and mail_path and names the owner's home
+    %{owner_home} and the owner $user."""
+    if DOVECOT_24:
+        return ("namespace shared {\n  type = shared\n"
+                "  separator = /\n  prefix = shared/$user/\n"
+                "  mail_driver = " + fmt + "\n"
+                "  mail_path = %{owner_home}/" + location.split("/", 1)[1] +
+                "\n  subscriptions = no\n  list = children\n}\n")
+    return ("namespace shared {\n  type = shared\n"
+            "  separator = /\n  prefix = shared/%%u/\n"
+            "  location = " + location + "\n"
+            "  subscriptions = no\n  list = children\n}\n")
+
+
 for fmt, location in FORMATS.items():
     register_profile(
         "acl-" + fmt,
         imap_mail_plugins="$mail_plugins acl imap_acl imap_idle",
-        settings={"acl": "vfile"},
+        settings={"acl_driver" if DOVECOT_24 else "acl": "vfile"},
         extra_conf="log_debug = category=imap-idle\n"
                    "namespace inbox {\n  inbox = yes\n  separator = /\n}\n"
-                   "namespace shared {\n  type = shared\n"
-                   "  separator = /\n  prefix = shared/%%u/\n"
-                   "  location = " + location + "\n"
-                   "  subscriptions = no\n  list = children\n}\n")
+                   + shared_namespace(fmt, location))
 
 
 @pytest.fixture
@@ -76,3 +94,32 @@ def test_delivery_to_owner_reaches_idler(shared_inbox):
     wait_exists(c, 4)
     untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK"), tagged
+
+
+def test_owner_only_bad_setting_does_not_fail_the_sharer(mail_format,
+                                                         dovecot, imap):
+    """Dovecot 2.3 gives the user it creates for a shared mailbox's owner
+    the sharer's settings, expanded for the owner, without the owner's
+    userdb fields: a %{userdb:...} that falls back to a bad default is
+    bad for that owner user only.  The plugin skips such users (it
+    serves the logged-in one), so the sharer selects and idles."""
+    users = ["owner", "sharer"]
+    profile = dict(h.PROFILES["acl-" + mail_format])
+    dc = dovecot(plugin=True, mail_format=mail_format, users=users,
+                 imap_mail_plugins=profile["imap_mail_plugins"],
+                 settings={"acl": "vfile", "imap_idle_notify_delay":
+                           "%{userdb:idle_delay:bogus}"},
+                 userdb_extra={u: "userdb_idle_delay=0" for u in users},
+                 extra_conf=profile["extra_conf"])
+    doveadm_save(dc, "owner", count=1)
+    own = imap(dc, "owner")
+    own.command("SETACL INBOX sharer lrswitekx")
+    c = imap(dc, "sharer", select=None)
+    untagged, tagged = c.command("SELECT shared/owner/INBOX")
+    assert "[READ-WRITE]" in tagged, (untagged, tagged)
+    tag, _ = c.idle()
+    dc.deliver_lmtp("owner", make_message(subject="for the owner"))
+    wait_exists(c, 2)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    assert log_lines(dc, "Error:") == [], log_lines(dc, "Error:")

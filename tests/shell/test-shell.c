@@ -3,8 +3,9 @@
 /* The shell pieces that need Dovecot's own types, run under Dovecot's
    lib-test (exported by libdovecot): the DONE recognizer over a real
    istream that hands out data in pieces, settings read through the
-   plugin-settings lookup a mail user has, and the keepalive timer on a
-   real ioloop. */
+   plugin-settings lookup a mail user has, the keepalive timer on a
+   real ioloop, and the shared directory watches over real inotify events
+   in a temporary directory. */
 
 #include "lib.h"
 #include "array.h"
@@ -16,6 +17,10 @@
 #include "idle-input.h"
 #include "idle-user.h"
 #include "idle-keepalive.h"
+#include "idle-dir-watch.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 /* --- the DONE recognizer over an istream ---------------------------------- */
 
@@ -106,6 +111,10 @@ static void test_input_scan_too_long(void)
 
 /* --- settings through the plugin-settings lookup --------------------------- */
 
+/* Dovecot 2.3's plugin {} only; 2.4's declarations are checked by
+   test-settings-dovecot.c. */
+#ifndef HAVE_DOVECOT_SETTINGS_GET
+
 static void user_set_init(struct mail_user_settings *user_set,
 			  const char *const *envs)
 {
@@ -151,11 +160,12 @@ static void test_user_settings_read(void)
 	test_assert(set.notify_delay_msecs == 0 && set.done_sync);
 	test_end();
 }
+#endif
 
 /* --- the keepalive timer on an ioloop -------------------------------------- */
 
 struct keepalive_count {
-	struct idle_keepalive *keepalive;
+	struct imap_idle_keepalive *keepalive;
 	unsigned int fired;
 };
 
@@ -164,7 +174,7 @@ static void keepalive_fired(void *context)
 	struct keepalive_count *count = context;
 
 	if (++count->fired == 2) {
-		idle_keepalive_stop(&count->keepalive);
+		imap_idle_keepalive_stop(&count->keepalive);
 		io_loop_stop(current_ioloop);
 	}
 }
@@ -183,9 +193,9 @@ static void test_keepalive_timer(void)
 	test_begin("keepalive timer repeats and stops");
 	ioloop = io_loop_create();
 	i_zero(&count);
-	test_assert(idle_keepalive_start(0, "user1", keepalive_fired,
+	test_assert(imap_idle_keepalive_start(0, "user1", keepalive_fired,
 					 &count) == NULL);
-	count.keepalive = idle_keepalive_start(1, "user1", keepalive_fired,
+	count.keepalive = imap_idle_keepalive_start(1, "user1", keepalive_fired,
 					       &count);
 	test_assert(count.keepalive != NULL);
 	/* not a timing assertion: only keeps a broken timer from hanging */
@@ -198,13 +208,168 @@ static void test_keepalive_timer(void)
 	test_end();
 }
 
+/* --- the shared directory watches --------------------------------------- */
+
+struct fanout_test {
+	const char *dir;
+	struct imap_idle_dir_sub *a, *b;
+	unsigned int a_calls, b_calls;
+	bool nested_done, gave_up;
+};
+
+static void dir_touch(const char *dir, const char *name)
+{
+	const char *path = t_strconcat(dir, "/", name, NULL);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd == -1)
+		i_fatal("open(%s) failed: %m", path);
+	i_close_fd(&fd);
+}
+
+static void fanout_gave_up(struct fanout_test *t)
+{
+	t->gave_up = TRUE;
+	io_loop_stop(current_ioloop);
+}
+
+/* a's first call is the outer fan-out: it changes the directory again and
+   runs the ioloop until the nested fan-out of the same directory, in
+   which a unsubscribes everyone, is over */
+static void nested_a_event(void *context)
+{
+	struct fanout_test *t = context;
+
+	if (++t->a_calls == 1) {
+		dir_touch(t->dir, "second");
+		while (!t->nested_done && !t->gave_up)
+			io_loop_handler_run(current_ioloop);
+		io_loop_stop(current_ioloop);
+		return;
+	}
+	imap_idle_dir_watch_unsubscribe(&t->b);
+	imap_idle_dir_watch_unsubscribe(&t->a);
+	t->nested_done = TRUE;
+}
+
+static void count_b_event(void *context)
+{
+	struct fanout_test *t = context;
+
+	t->b_calls++;
+}
+
+/* b unsubscribes both within one fan-out, a's turn still to come */
+static void last_b_event(void *context)
+{
+	struct fanout_test *t = context;
+
+	t->b_calls++;
+	imap_idle_dir_watch_unsubscribe(&t->a);
+	imap_idle_dir_watch_unsubscribe(&t->b);
+	io_loop_stop(current_ioloop);
+}
+
+static void count_a_event(void *context)
+{
+	struct fanout_test *t = context;
+
+	t->a_calls++;
+}
+
+static void fanout_run(struct fanout_test *t, imap_idle_dir_event_t *a_event,
+		       imap_idle_dir_event_t *b_event, bool b_first)
+{
+	struct ioloop *ioloop = io_loop_create();
+	struct timeout *to_safety;
+
+	if (b_first)
+		t->b = imap_idle_dir_watch_subscribe(t->dir, b_event, t);
+	t->a = imap_idle_dir_watch_subscribe(t->dir, a_event, t);
+	if (!b_first)
+		t->b = imap_idle_dir_watch_subscribe(t->dir, b_event, t);
+	test_assert(t->a != NULL && t->b != NULL);
+	dir_touch(t->dir, "first");
+	/* not a timing assertion: only keeps a broken watch from hanging */
+	to_safety = timeout_add(10000, fanout_gave_up, t);
+	io_loop_run(ioloop);
+	timeout_remove(&to_safety);
+	test_assert(!t->gave_up);
+	imap_idle_dir_watch_unsubscribe(&t->a);
+	imap_idle_dir_watch_unsubscribe(&t->b);
+	imap_idle_dir_watch_deinit();
+	io_loop_destroy(&ioloop);
+}
+
+static const char *fanout_dir(void)
+{
+	const char *dir = t_strdup_printf("/tmp/imap-idle-test-shell.%ld",
+					  (long)getpid());
+
+	if (mkdir(dir, 0700) < 0)
+		i_fatal("mkdir(%s) failed: %m", dir);
+	return dir;
+}
+
+static void fanout_dir_remove(const char *dir)
+{
+	(void)unlink(t_strconcat(dir, "/first", NULL));
+	(void)unlink(t_strconcat(dir, "/second", NULL));
+	if (rmdir(dir) < 0)
+		i_error("rmdir(%s) failed: %m", dir);
+}
+
+static void test_dir_watch_nested_fanout(void)
+{
+	struct fanout_test t;
+
+	test_begin("dir watch: nested fan-out unsubscribes everyone");
+	i_zero(&t);
+	t.dir = fanout_dir();
+	fanout_run(&t, nested_a_event, count_b_event, FALSE);
+	/* a: the outer and the nested call; b: gone before its turn in
+	   either fan-out.  The directory watch is freed once, after the
+	   outer fan-out (a free at the end of the nested one would leave
+	   the outer one walking freed memory) */
+	test_assert(t.nested_done);
+	test_assert(t.a_calls == 2);
+	test_assert(t.b_calls == 0);
+	fanout_dir_remove(t.dir);
+	test_end();
+}
+
+static void test_dir_watch_last_unsubscribe_in_fanout(void)
+{
+	struct fanout_test t;
+	struct ioloop *ioloop;
+
+	test_begin("dir watch: the last subscriber leaves during a fan-out");
+	i_zero(&t);
+	t.dir = fanout_dir();
+	fanout_run(&t, count_a_event, last_b_event, TRUE);
+	test_assert(t.b_calls == 1);
+	test_assert(t.a_calls == 0);
+	/* the path can be watched afresh */
+	ioloop = io_loop_create();
+	t.a = imap_idle_dir_watch_subscribe(t.dir, count_a_event, &t);
+	test_assert(t.a != NULL);
+	imap_idle_dir_watch_unsubscribe(&t.a);
+	io_loop_destroy(&ioloop);
+	fanout_dir_remove(t.dir);
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
 		test_input_scan_pieces,
 		test_input_scan_too_long,
+#ifndef HAVE_DOVECOT_SETTINGS_GET
 		test_user_settings_read,
+#endif
 		test_keepalive_timer,
+		test_dir_watch_nested_fanout,
+		test_dir_watch_last_unsubscribe_in_fanout,
 		NULL
 	};
 	return test_run(test_functions);
