@@ -39,7 +39,7 @@ def assert_other(pid, when):
     ids=["process-per-client", "client-limit-10"])
 @pytest.mark.parametrize("refused", ["SCHED_BATCH", "SCHED_OTHER"])
 def test_sched_setscheduler_refused(refused, service_imap, dovecot, imap):
-    assert os.path.exists(SCHED_REFUSE), "%s is not built (run make)" % (
+    assert os.path.exists(SCHED_REFUSE), "%s is not built (run make check)" % (
         SCHED_REFUSE)
     dc = dovecot(users=["a", "b"], extra_conf=DEBUG,
                  service_imap="  executable = %s %s %s\n%s" % (
@@ -84,7 +84,7 @@ def test_sched_other_refused_after_the_probe(dovecot, imap):
     refuses SCHED_OTHER (tests/faults/sched-flaky.c, preloaded): the
     process logs one error, takes no new clients (the next login gets
     another process) and exits once its client has left."""
-    assert os.path.exists(SCHED_FLAKY), "%s is not built (run make)" % (
+    assert os.path.exists(SCHED_FLAKY), "%s is not built (run make check)" % (
         SCHED_FLAKY)
     dc = dovecot(users=["a", "b"], extra_conf=DEBUG,
                  service_imap="  executable = %s %s %s\n"
