@@ -1,41 +1,47 @@
 /* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
 
-/* loadgen's IMAP sessions. An idler goes LOGIN, SELECT INBOX, IDLE and waits
-   for '+'; at the end DONE, NOOP, (FETCH FLAGS), LOGOUT. The flag-storm
-   session goes LOGIN, SELECT and then runs the STOREs and FETCH it is given.
-   One command is in flight per connection, so the expected tag is the
+/* One command is in flight per connection, so the expected tag is the
    last one sent (DONE answers with IDLE's tag). */
 
-#include "loadgen.h"
+#include "loadgen-imap.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#define MAX_RESPONSE_LEN (1024 * 1024)
 
 static const char *const imap_step_names[] = {
 	"none", "connect", "greeting", "LOGIN", "SELECT", "IDLE", "IDLING",
 	"selected", "STORE", "DONE", "NOOP", "FETCH", "LOGOUT", "closed"
 };
 
-static struct mailbox *conn_mailbox(const struct imap_conn *c)
+void imap_conn_init(struct imap_client *cl, struct imap_conn *c, int mbox,
+		    bool is_storm)
 {
-	return &lg.mailboxes[c->mbox];
+	memset(c, 0, sizeof(*c));
+	c->ep.kind = EP_IMAP;
+	c->ep.fd = -1;
+	c->client = cl;
+	c->is_storm = is_storm;
+	if (is_storm)
+		c->view.mbox = mbox;
+	else
+		tally_add_idler(cl->tally, &c->view, mbox);
 }
 
-bool tracks_flags(const struct imap_conn *c)
+bool imap_tracks_flags(const struct imap_conn *c)
 {
-	return storm_enabled() && c->mbox == opt.storm_user - 1;
+	return c->view.mbox == c->client->cfg.flags_mbox;
 }
 
-/* An idler whose notifications are still being waited for. */
-bool idler_counts(const struct imap_conn *c)
+bool imap_conn_open(const struct imap_conn *c)
 {
-	return !c->is_storm && c->idle_started && !c->failed && !c->done_ok;
-}
-
-/* Pairs of this idler that are confirmed by a 250 but not seen yet. */
-static uint32_t idler_outstanding(const struct imap_conn *c)
-{
-	const struct mailbox *mb = conn_mailbox(c);
-	uint32_t expected = mb->base + mb->confirmed;
-
-	return expected > c->exists ? expected - c->exists : 0;
+	return c->step != STEP_NONE && c->step != STEP_CLOSED;
 }
 
 static void set_flag(struct imap_conn *c, uint32_t seq, enum flag_view v)
@@ -54,23 +60,24 @@ static void imap_close(struct imap_conn *c)
 
 void imap_fail(struct imap_conn *c, const char *fmt, ...)
 {
+	struct imap_client *cl = c->client;
+	bool in_setup = !c->is_storm && !c->view.started;
 	char detail[128];
 	va_list args;
 
 	va_start(args, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, args);
 	va_end(args);
-	record_error("imap %s%s: %s", c->is_storm ? "flag-storm " : "",
-		     imap_step_names[c->step], detail);
-	if (idler_counts(c))
-		lg.pending_pairs -= idler_outstanding(c);
-	if (!c->is_storm && !c->idle_started)
-		lg.setup_in_flight--;
-	c->failed = true;
-	lg.n_conn_failed++;
+	diag_error(cl->diag, "imap %s%s: %s",
+		   c->is_storm ? "flag-storm " : "",
+		   imap_step_names[c->step], detail);
+	if (!c->is_storm)
+		tally_idler_stops(cl->tally, &c->view);
+	c->view.failed = true;
+	cl->n_conn_failed++;
 	imap_close(c);
-	if (!c->is_storm && !c->idle_started)
-		setup_fill();
+	if (in_setup)
+		cl->setup_ended(cl->context, false);
 }
 
 static bool imap_in_setup(const struct imap_conn *c)
@@ -78,8 +85,14 @@ static bool imap_in_setup(const struct imap_conn *c)
 	return c->step <= STEP_IDLE;
 }
 
-/* Send a tagged command; the reply is expected within the command
-   timeout, or within the setup timeout while logging in. */
+static void imap_send(struct imap_conn *c, const char *data, size_t len)
+{
+	if (ep_send(c->client->net, &c->ep, data, len) < 0)
+		imap_fail(c, "write: %s", strerror(errno));
+}
+
+/* The reply is expected within the command timeout, or within the setup
+   timeout while logging in. */
 void imap_command(struct imap_conn *c, enum imap_step step,
 		  const char *fmt, ...)
 {
@@ -97,9 +110,17 @@ void imap_command(struct imap_conn *c, enum imap_step step,
 	c->step = step;
 	if (!imap_in_setup(c))
 		c->ep.deadline = now_ns() +
-			opt.command_timeout_secs * NSEC_PER_SEC;
-	if (ep_send(&c->ep, line, len + 2) < 0)
-		imap_fail(c, "write: %s", strerror(errno));
+			c->client->cfg.command_timeout_secs * NSEC_PER_SEC;
+	imap_send(c, line, len + 2);
+}
+
+void imap_send_done(struct imap_conn *c, int64_t now)
+{
+	c->view.t_done_sent = now;
+	c->step = STEP_DONE;
+	c->ep.deadline = now +
+		c->client->cfg.command_timeout_secs * NSEC_PER_SEC;
+	imap_send(c, "DONE\r\n", 6);
 }
 
 /* IMAP quoted string for LOGIN. */
@@ -119,75 +140,53 @@ static void imap_quote(char *dst, size_t size, const char *src)
 
 void imap_connect(struct imap_conn *c)
 {
+	const struct imap_client *cl = c->client;
 	int err;
 
 	c->step = STEP_CONNECT;
-	c->ep.deadline = now_ns() + opt.setup_timeout_secs * NSEC_PER_SEC;
-	err = ep_connect(&c->ep, opt.imap_port);
+	c->ep.deadline = now_ns() + cl->cfg.setup_timeout_secs * NSEC_PER_SEC;
+	err = ep_connect(cl->net, &c->ep, cl->cfg.port);
 	if (err != 0)
 		imap_fail(c, "%s", strerror(err));
 }
 
 static void imap_login(struct imap_conn *c)
 {
+	const struct imap_config *cfg = &c->client->cfg;
 	char pass[256];
 
-	imap_quote(pass, sizeof(pass), opt.password);
-	imap_command(c, STEP_LOGIN, "LOGIN %s%d %s", opt.user_prefix,
-		     c->mbox + 1, pass);
+	imap_quote(pass, sizeof(pass), cfg->password);
+	imap_command(c, STEP_LOGIN, "LOGIN %s%d %s", cfg->user_prefix,
+		     c->view.mbox + 1, pass);
 }
 
 /* SELECT finished: its EXISTS is this connection's starting count. */
 static void imap_selected(struct imap_conn *c)
 {
-	struct mailbox *mb = conn_mailbox(c);
+	struct imap_client *cl = c->client;
 	uint32_t seq;
 
-	if (!mb->base_known) {
-		mb->base = c->exists;
-		mb->base_known = true;
-	} else if (mb->base != c->exists && !c->is_storm) {
-		lg.select_mismatches++;
-	}
-	if (opt.initial_count >= 0 && !c->is_storm &&
-	    c->exists != (uint32_t)opt.initial_count)
-		lg.select_mismatches++;
-	if (tracks_flags(c)) {
-		for (seq = 1; seq <= c->exists; seq++)
+	tally_selected(cl->tally, c->view.mbox, c->view.exists,
+		       !c->is_storm);
+	if (cl->cfg.initial_count >= 0 && !c->is_storm &&
+	    c->view.exists != (uint32_t)cl->cfg.initial_count)
+		cl->tally->select_mismatches++;
+	if (imap_tracks_flags(c)) {
+		for (seq = 1; seq <= c->view.exists; seq++)
 			set_flag(c, seq, FLAG_UNKNOWN);
 	}
 }
 
 static void imap_idle_started(struct imap_conn *c, int64_t now)
 {
+	struct imap_client *cl = c->client;
+
 	c->step = STEP_IDLING;
-	c->idle_started = true;
+	c->view.started = true;
 	c->ep.deadline = 0;
-	lg.n_idling++;
-	lg.setup_in_flight--;
-	lg.t_setup_last = now;
-	setup_fill();
-}
-
-/* The first EXISTS >= count at this idler: note when, and settle one
-   pending pair if that count's 250 was already read. */
-static void imap_note_arrival(struct imap_conn *c, uint32_t count,
-			      int64_t now)
-{
-	struct mailbox *mb = conn_mailbox(c);
-	size_t k;
-
-	if (tracks_flags(c))
-		set_flag(c, count, FLAG_CLEAR);	/* new mail has no flags */
-	if (count <= mb->base || count - mb->base > MAX_ARRIVALS)
-		return;
-	k = count - mb->base - 1;
-	c->arrival = array_grow(c->arrival, &c->arrival_cap, k + 1,
-				sizeof(int64_t));
-	if (c->arrival[k] == 0)
-		c->arrival[k] = now;
-	if (idler_counts(c) && count <= mb->base + mb->confirmed)
-		lg.pending_pairs--;
+	cl->n_idling++;
+	cl->t_setup_last = now;
+	cl->setup_ended(cl->context, true);
 }
 
 static void imap_exists(struct imap_conn *c, uint32_t n, int64_t now)
@@ -195,24 +194,27 @@ static void imap_exists(struct imap_conn *c, uint32_t n, int64_t now)
 	uint32_t count;
 
 	if (c->step == STEP_SELECT || c->is_storm) {
-		c->exists = n;
+		c->view.exists = n;
 		return;
 	}
-	for (count = c->exists + 1; count <= n; count++)
-		imap_note_arrival(c, count, now);
-	if (n > c->exists)
-		c->exists = n;
+	if (imap_tracks_flags(c)) {
+		/* new mail has no flags */
+		for (count = c->view.exists + 1; count <= n; count++)
+			set_flag(c, count, FLAG_CLEAR);
+	}
+	tally_exists(c->client->tally, &c->view, n, now);
 }
 
 static void imap_keepalive(struct imap_conn *c)
 {
-	size_t sec = time(NULL) - lg.t_start_real;
+	struct imap_client *cl = c->client;
+	size_t sec = time(NULL) - cl->t_start_real;
 
 	c->keepalives++;
-	lg.ka_total++;
-	lg.ka_hist = array_grow(lg.ka_hist, &lg.ka_hist_cap, sec + 1,
-				sizeof(uint32_t));
-	lg.ka_hist[sec]++;
+	cl->ka_total++;
+	cl->ka_hist = array_grow(cl->ka_hist, &cl->ka_hist_cap, sec + 1,
+				 sizeof(uint32_t));
+	cl->ka_hist[sec]++;
 }
 
 /* "* seq FETCH (... FLAGS (\Seen \Flagged) ...)": is \Flagged set? */
@@ -221,7 +223,7 @@ static void imap_fetch(struct imap_conn *c, uint32_t seq, const char *rest)
 	const char *p = strcasestr(rest, "FLAGS (");
 	bool flagged = false;
 
-	if (p == NULL || !tracks_flags(c))
+	if (p == NULL || !imap_tracks_flags(c))
 		return;
 	for (p += 7; *p != '\0' && *p != ')'; p++) {
 		if (*p == '\\' && word_is(p, "\\Flagged"))
@@ -253,37 +255,42 @@ static void imap_untagged(struct imap_conn *c, const char *rest, int64_t now)
 		if (word_is(end, "EXISTS"))
 			imap_exists(c, n, now);
 		else if (word_is(end, "EXPUNGE"))
-			lg.expunges_seen++;
+			c->client->expunges_seen++;
 		else if (word_is(end, "FETCH"))
 			imap_fetch(c, n, end + 5);
 	}
 }
 
-/* Do this idler's flags match the storm session's final view? */
-bool flags_differ(const struct imap_conn *c)
+bool imap_flags_differ(const struct imap_conn *c,
+		       const struct imap_conn *reference)
 {
-	const struct imap_conn *s = &lg.storm;
-	uint32_t seq;
+	uint32_t seq, n = reference->view.exists;
 
-	if (!lg.storm_final_known)
-		return false;
-	if (c->exists != s->exists || c->flags_cap <= c->exists ||
-	    s->flags_cap <= s->exists)
+	if (c->view.exists != n || c->flags_cap <= c->view.exists ||
+	    reference->flags_cap <= n)
 		return true;
-	for (seq = 1; seq <= s->exists; seq++) {
-		if (c->flags[seq] != s->flags[seq])
+	for (seq = 1; seq <= n; seq++) {
+		if (c->flags[seq] != reference->flags[seq])
 			return true;
 	}
 	return false;
 }
 
+/* Against the storm's final view; false while that is not known. */
+static bool flags_differ_final(const struct imap_conn *c)
+{
+	const struct imap_conn *ref = c->client->flag_reference;
+
+	return ref != NULL && imap_flags_differ(c, ref);
+}
+
 static void imap_done_ok(struct imap_conn *c)
 {
-	lg.pending_pairs -= idler_outstanding(c);
-	c->done_ok = true;
-	c->seen_at_done_ok = c->exists;
-	if (tracks_flags(c))
-		c->flag_mismatch_at_done = flags_differ(c);
+	tally_idler_stops(c->client->tally, &c->view);
+	c->view.done_ok = true;
+	c->view.seen_at_done_ok = c->view.exists;
+	if (imap_tracks_flags(c))
+		c->flag_mismatch_at_done = flags_differ_final(c);
 	imap_command(c, STEP_NOOP, "NOOP");
 }
 
@@ -309,7 +316,7 @@ static void imap_tagged_ok(struct imap_conn *c, int64_t now)
 			imap_command(c, STEP_IDLE, "IDLE");
 		break;
 	case STEP_STORE:
-		lg.t_last_store_ok = now;
+		c->client->t_last_store_ok = now;
 		imap_ready(c);
 		break;
 	case STEP_FETCH:
@@ -317,16 +324,16 @@ static void imap_tagged_ok(struct imap_conn *c, int64_t now)
 			imap_ready(c);
 			break;
 		}
-		c->flag_mismatch_after_fetch = flags_differ(c);
+		c->flag_mismatch_after_fetch = flags_differ_final(c);
 		imap_command(c, STEP_LOGOUT, "LOGOUT");
 		break;
 	case STEP_DONE:
 		imap_done_ok(c);
 		break;
 	case STEP_NOOP:
-		if (c->exists > c->seen_at_done_ok)
-			lg.noop_new++;
-		if (tracks_flags(c))
+		if (c->view.exists > c->view.seen_at_done_ok)
+			c->client->noop_new++;
+		if (imap_tracks_flags(c))
 			imap_command(c, STEP_FETCH, "FETCH 1:* (FLAGS)");
 		else
 			imap_command(c, STEP_LOGOUT, "LOGOUT");
@@ -427,18 +434,19 @@ static void imap_input(struct imap_conn *c, int64_t now)
 
 void imap_event(struct imap_conn *c, uint32_t events)
 {
+	const struct net *net = c->client->net;
 	int64_t received = 0;
 	ssize_t n;
 	int err;
 
 	if (c->step == STEP_CONNECT) {
-		if ((err = ep_connect_result(&c->ep)) != 0) {
+		if ((err = ep_connect_result(net, &c->ep)) != 0) {
 			imap_fail(c, "%s", strerror(err));
 			return;
 		}
 		c->step = STEP_GREETING;
 	}
-	if ((events & EPOLLOUT) != 0 && ep_flush(&c->ep) < 0) {
+	if ((events & EPOLLOUT) != 0 && ep_flush(net, &c->ep) < 0) {
 		imap_fail(c, "write: %s", strerror(errno));
 		return;
 	}

@@ -1,11 +1,14 @@
 /* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
 
-/* loadgen's LMTP client: LHLO once, then one transaction at a time per
-   connection (MAIL, RCPT, DATA, message, '.'), a new MAIL after each 250
-   and RSET after a failed step. A connection the server closes while idle
-   is reconnected when the next delivery needs it. */
+#include "loadgen-lmtp.h"
 
-#include "loadgen.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 static const char *const lmtp_step_names[] = {
 	"none", "connect", "greeting", "LHLO", "ready", "MAIL", "RCPT",
@@ -15,14 +18,20 @@ static const char *const lmtp_step_names[] = {
 static void lmtp_command(struct lmtp_conn *l, enum lmtp_step step,
 			 const char *text, size_t len)
 {
+	const struct lmtp_client *cl = l->client;
+
 	l->step = step;
-	l->ep.deadline = now_ns() + opt.command_timeout_secs * NSEC_PER_SEC;
-	if (ep_send(&l->ep, text, len) < 0)
+	l->ep.deadline = now_ns() + cl->command_timeout_secs * NSEC_PER_SEC;
+	if (ep_send(cl->net, &l->ep, text, len) < 0)
 		lmtp_fail(l, "write: %s", strerror(errno));
 }
 
-void lmtp_commandf(struct lmtp_conn *l, enum lmtp_step step,
-		   const char *fmt, ...)
+static void lmtp_commandf(struct lmtp_conn *l, enum lmtp_step step,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void lmtp_commandf(struct lmtp_conn *l, enum lmtp_step step,
+			  const char *fmt, ...)
 {
 	char line[256];
 	va_list args;
@@ -35,25 +44,38 @@ void lmtp_commandf(struct lmtp_conn *l, enum lmtp_step step,
 	lmtp_command(l, step, line, len + 2);
 }
 
-void lmtp_connect(struct lmtp_conn *l)
+static void lmtp_connect(struct lmtp_conn *l)
 {
+	const struct lmtp_client *cl = l->client;
 	int err;
 
 	l->step = LMTP_CONNECT;
 	l->delivery = -1;
-	l->ep.deadline = now_ns() + opt.command_timeout_secs * NSEC_PER_SEC;
-	if ((err = ep_connect(&l->ep, opt.lmtp_port)) != 0)
+	l->ep.deadline = now_ns() + cl->command_timeout_secs * NSEC_PER_SEC;
+	if ((err = ep_connect(cl->net, &l->ep, cl->port)) != 0)
 		lmtp_fail(l, "%s", strerror(err));
+}
+
+void lmtp_start(struct lmtp_client *cl, int n)
+{
+	int i;
+
+	cl->n_conns = n;
+	cl->conns = xrealloc(NULL, n * sizeof(*cl->conns));
+	memset(cl->conns, 0, n * sizeof(*cl->conns));
+	for (i = 0; i < n; i++) {
+		cl->conns[i].ep.kind = EP_LMTP;
+		cl->conns[i].client = cl;
+		lmtp_connect(&cl->conns[i]);
+	}
 }
 
 static void delivery_failed(struct lmtp_conn *l, const char *reply)
 {
-	struct delivery *d = &lg.deliveries[l->delivery];
-
-	lg.mailboxes[d->mbox].in_flight--;
-	lg.deliveries_failed++;
+	tally_delivery_failed(l->client->tally, l->delivery);
 	l->delivery = -1;
-	record_error("lmtp %s: %.100s", lmtp_step_names[l->step], reply);
+	diag_error(l->client->diag, "lmtp %s: %.100s",
+		   lmtp_step_names[l->step], reply);
 }
 
 void lmtp_fail(struct lmtp_conn *l, const char *fmt, ...)
@@ -67,41 +89,16 @@ void lmtp_fail(struct lmtp_conn *l, const char *fmt, ...)
 	if (l->delivery >= 0)
 		delivery_failed(l, detail);
 	else
-		record_error("lmtp %s: %s", lmtp_step_names[l->step], detail);
+		diag_error(l->client->diag, "lmtp %s: %s",
+			   lmtp_step_names[l->step], detail);
 	ep_close(&l->ep);
 	l->step = LMTP_CLOSED;
 }
 
-/* The k-th 250 for a mailbox confirms count base+k (see loadgen.h). */
-static void delivery_confirmed(struct lmtp_conn *l, int64_t now)
-{
-	struct delivery *d = &lg.deliveries[l->delivery];
-	struct mailbox *mb = &lg.mailboxes[d->mbox];
-	uint32_t count;
-	int i;
-
-	d->t_250 = now;
-	samples_add(&lg.lmtp_dot, now - d->t_dot);
-	mb->confirmed_deliveries = array_grow(mb->confirmed_deliveries,
-		&mb->confirmed_cap, mb->confirmed + 1, sizeof(int));
-	mb->confirmed_deliveries[mb->confirmed++] = l->delivery;
-	mb->in_flight--;
-	mb->next_allowed = now + opt.min_spacing_ms * NSEC_PER_MSEC;
-	count = mb->base + mb->confirmed;
-	for (i = 0; i < mb->n_idlers; i++) {
-		struct imap_conn *c = &lg.conns[mb->idlers[i]];
-
-		if (idler_counts(c) && c->exists < count)
-			lg.pending_pairs++;
-	}
-	lg.delivered_ok++;
-	lg.last_250 = now;
-	l->delivery = -1;
-}
-
 static void lmtp_send_message(struct lmtp_conn *l)
 {
-	struct delivery *d = &lg.deliveries[l->delivery];
+	const struct lmtp_client *cl = l->client;
+	int mbox = cl->tally->deliveries[l->delivery].mbox;
 	char msg[1024], date[64];
 	time_t t = time(NULL);
 	struct tm tm;
@@ -116,11 +113,13 @@ static void lmtp_send_message(struct lmtp_conn *l)
 		"Message-ID: <%ld.%d.%zu@loadgen.invalid>\r\n"
 		"Date: %s\r\n\r\n"
 		"Benchmark message %zu.\r\n.\r\n",
-		opt.user_prefix, d->mbox + 1, (size_t)l->delivery,
-		(long)lg.t_start_real, (int)getpid(), (size_t)l->delivery,
+		cl->user_prefix, mbox + 1, (size_t)l->delivery,
+		(long)cl->t_start_real, (int)getpid(), (size_t)l->delivery,
 		date, (size_t)l->delivery);
+	/* stamped before the send: after it, a descheduled loadgen could
+	   stamp the '.' later than the kernel stamps the 250 */
+	tally_delivery_sent(cl->tally, l->delivery, now_ns());
 	lmtp_command(l, LMTP_DOT, msg, len);
-	d->t_dot = now_ns();
 }
 
 /* One complete (possibly multi-line) reply. */
@@ -132,6 +131,7 @@ static void lmtp_reply(struct lmtp_conn *l, int code, const char *line,
 		[LMTP_RCPT] = 250, [LMTP_DATA] = 354, [LMTP_DOT] = 250,
 		[LMTP_RSET] = 250, [LMTP_QUIT] = 221,
 	};
+	struct lmtp_client *cl = l->client;
 
 	if (l->step > LMTP_QUIT || code != expected[l->step]) {
 		if (l->delivery < 0 || l->step == LMTP_RSET) {
@@ -147,8 +147,8 @@ static void lmtp_reply(struct lmtp_conn *l, int code, const char *line,
 		lmtp_commandf(l, LMTP_LHLO, "LHLO loadgen.invalid");
 		return;
 	case LMTP_MAIL:
-		lmtp_commandf(l, LMTP_RCPT, "RCPT TO:<%s%d>", opt.user_prefix,
-			      lg.deliveries[l->delivery].mbox + 1);
+		lmtp_commandf(l, LMTP_RCPT, "RCPT TO:<%s%d>", cl->user_prefix,
+			      cl->tally->deliveries[l->delivery].mbox + 1);
 		return;
 	case LMTP_RCPT:
 		lmtp_commandf(l, LMTP_DATA, "DATA");
@@ -157,7 +157,8 @@ static void lmtp_reply(struct lmtp_conn *l, int code, const char *line,
 		lmtp_send_message(l);
 		return;
 	case LMTP_DOT:
-		delivery_confirmed(l, now);
+		tally_delivery_confirmed(cl->tally, l->delivery, now);
+		l->delivery = -1;
 		break;
 	case LMTP_QUIT:
 		ep_close(&l->ep);
@@ -168,7 +169,7 @@ static void lmtp_reply(struct lmtp_conn *l, int code, const char *line,
 	}
 	l->step = LMTP_READY;	/* LHLO, end of data, RSET */
 	l->ep.deadline = 0;
-	deliver_kick();
+	cl->ready(cl->context);
 }
 
 static void lmtp_input(struct lmtp_conn *l, int64_t now)
@@ -187,18 +188,19 @@ static void lmtp_input(struct lmtp_conn *l, int64_t now)
 
 void lmtp_event(struct lmtp_conn *l, uint32_t events)
 {
+	const struct net *net = l->client->net;
 	int64_t received = 0;
 	ssize_t n;
 	int err;
 
 	if (l->step == LMTP_CONNECT) {
-		if ((err = ep_connect_result(&l->ep)) != 0) {
+		if ((err = ep_connect_result(net, &l->ep)) != 0) {
 			lmtp_fail(l, "%s", strerror(err));
 			return;
 		}
 		l->step = LMTP_GREETING;
 	}
-	if ((events & EPOLLOUT) != 0 && ep_flush(&l->ep) < 0) {
+	if ((events & EPOLLOUT) != 0 && ep_flush(net, &l->ep) < 0) {
 		lmtp_fail(l, "write: %s", strerror(errno));
 		return;
 	}
@@ -218,64 +220,111 @@ void lmtp_event(struct lmtp_conn *l, uint32_t events)
 	}
 }
 
-/* Start one delivery to mbox on a free LMTP connection. */
-bool delivery_start(int mbox, enum delivery_purpose purpose)
+bool lmtp_deliver(struct lmtp_client *cl, int mbox,
+		  enum delivery_purpose purpose)
 {
 	struct lmtp_conn *l = NULL;
-	struct delivery *d;
 	int i;
 
-	for (i = 0; i < lg.n_lmtp && l == NULL; i++) {
-		if (lg.lmtp[i].step == LMTP_READY)
-			l = &lg.lmtp[i];
+	for (i = 0; i < cl->n_conns && l == NULL; i++) {
+		if (cl->conns[i].step == LMTP_READY)
+			l = &cl->conns[i];
 	}
 	if (l == NULL) {
-		for (i = 0; i < lg.n_lmtp; i++) {
-			if (lg.lmtp[i].step == LMTP_NONE) {
-				lg.lmtp_reconnects++;
-				lmtp_connect(&lg.lmtp[i]);
+		for (i = 0; i < cl->n_conns; i++) {
+			if (cl->conns[i].step == LMTP_NONE) {
+				cl->reconnects++;
+				lmtp_connect(&cl->conns[i]);
 				break;
 			}
 		}
 		return false;
 	}
-	lg.deliveries = array_grow(lg.deliveries, &lg.deliveries_cap,
-				   lg.n_deliveries + 1, sizeof(*lg.deliveries));
-	d = &lg.deliveries[lg.n_deliveries];
-	d->mbox = mbox;
-	d->purpose = purpose;
-	l->delivery = lg.n_deliveries++;
-	lg.mailboxes[mbox].in_flight++;
+	l->delivery = tally_delivery_new(cl->tally, mbox, purpose);
 	lmtp_commandf(l, LMTP_MAIL, "MAIL FROM:<loadgen@localhost>");
 	return true;
 }
 
-bool lmtp_busy(void)
+bool lmtp_all_ready(const struct lmtp_client *cl)
 {
 	int i;
 
-	for (i = 0; i < lg.n_lmtp; i++) {
-		if (lg.lmtp[i].delivery >= 0)
+	for (i = 0; i < cl->n_conns; i++) {
+		if (cl->conns[i].step < LMTP_READY)
+			return false;
+	}
+	return true;
+}
+
+bool lmtp_busy(const struct lmtp_client *cl)
+{
+	int i;
+
+	for (i = 0; i < cl->n_conns; i++) {
+		if (cl->conns[i].delivery >= 0)
 			return true;
 	}
 	return false;
 }
 
-bool lmtp_usable(void)
+bool lmtp_usable(const struct lmtp_client *cl)
 {
 	int i;
 
-	for (i = 0; i < lg.n_lmtp; i++) {
-		if (lg.lmtp[i].step != LMTP_CLOSED)
+	for (i = 0; i < cl->n_conns; i++) {
+		if (cl->conns[i].step != LMTP_CLOSED)
 			return true;
 	}
 	return false;
 }
 
-/* Spacing and one transaction at a time, except in a burst. */
-bool mailbox_may_receive(int mbox, int64_t now)
+static bool lmtp_open(const struct lmtp_conn *l)
 {
-	const struct mailbox *mb = &lg.mailboxes[mbox];
+	return l->step != LMTP_CLOSED && l->step != LMTP_NONE;
+}
 
-	return mb->in_flight == 0 && now >= mb->next_allowed;
+void lmtp_quit_all(struct lmtp_client *cl)
+{
+	int i;
+
+	for (i = 0; i < cl->n_conns; i++) {
+		if (cl->conns[i].step == LMTP_READY)
+			lmtp_commandf(&cl->conns[i], LMTP_QUIT, "QUIT");
+		else if (lmtp_open(&cl->conns[i]))
+			lmtp_fail(&cl->conns[i], "aborted");
+	}
+}
+
+bool lmtp_all_closed(const struct lmtp_client *cl)
+{
+	int i;
+
+	for (i = 0; i < cl->n_conns; i++) {
+		if (lmtp_open(&cl->conns[i]))
+			return false;
+	}
+	return true;
+}
+
+void lmtp_fail_open(struct lmtp_client *cl, const char *why)
+{
+	int i;
+
+	for (i = 0; i < cl->n_conns; i++) {
+		if (cl->conns[i].ep.fd >= 0)
+			lmtp_fail(&cl->conns[i], "%s", why);
+	}
+}
+
+void lmtp_check_deadlines(struct lmtp_client *cl, int64_t now)
+{
+	int i;
+
+	for (i = 0; i < cl->n_conns; i++) {
+		struct lmtp_conn *l = &cl->conns[i];
+
+		if (l->ep.fd >= 0 && l->ep.deadline != 0 &&
+		    now > l->ep.deadline)
+			lmtp_fail(l, "timeout");
+	}
 }

@@ -1,293 +1,375 @@
 /* Copyright (c) 2026 dovecot-imap-idle authors; MIT licence. */
 
-/* loadgen: benchmark client for IMAP IDLE notification latency; the
-   measurement model is described in loadgen.h. This file holds the
-   options, the phases and the event loop. Phases run in a fixed order;
-   each has a start and a poll function, polled from the 10 ms timer. */
+/* loadgen: benchmark client for IMAP IDLE notification latency.
 
-#include "loadgen.h"
+   One process, one epoll loop.  N IMAP connections log in (connection i
+   as user (i mod U)+1), SELECT INBOX and IDLE; deliveries go through LMTP
+   connections that loadgen speaks itself.  Everything runs as a fixed
+   sequence of phases; when a phase completes, its stage name is printed
+   ("STAGE <name>") so a controller can sample the server in between.
+   The measurement model is in loadgen-tally.h.
 
-struct options opt = {
-	.host = "127.0.0.1", .user_prefix = "user", .password = "pass",
-	.connections = 1, .users = 1, .rate = 10, .min_spacing_ms = 2000,
-	.burst_user = 1, .lmtp_connections = 1, .setup_concurrency = 64,
-	.setup_timeout_secs = 60, .command_timeout_secs = 30,
-	.settle_secs = 35, .initial_count = -1, .storm_secs = 10,
-	.storm_user = 1, .pause_timeout_secs = 300, .timeout_secs = 600,
-};
+   This file holds the phases and the event loop; it owns the run and
+   hands each module the part it needs.  Modules, each using only those
+   below it: options, report -> imap, lmtp -> tally, net, diag -> util;
+   ramp -> util. */
 
-const struct option_def option_defs[] = {
-	{ "host", ARG_STR, &opt.host, 0, 0,
-	  "IPv4 address of Dovecot [127.0.0.1]" },
-	{ "imap-port", ARG_INT, &opt.imap_port, 1, 65535,
-	  "IMAP port (required)" },
-	{ "lmtp-port", ARG_INT, &opt.lmtp_port, 1, 65535,
-	  "LMTP port (required when anything is delivered)" },
-	{ "user-prefix", ARG_STR, &opt.user_prefix, 0, 0,
-	  "users are <prefix>1..<prefix>U [user]" },
-	{ "password", ARG_STR, &opt.password, 0, 0,
-	  "password of every user [pass]" },
-	{ "connections", ARG_INT, &opt.connections, 1, 100000,
-	  "idling connections N; connection i is user (i mod U)+1 [1]" },
-	{ "users", ARG_INT, &opt.users, 1, 100000, "users U [1]" },
-	{ "messages", ARG_INT, &opt.messages, 0, 10000000,
-	  "deliveries M, round-robin over users with idlers [0]" },
-	{ "rate", ARG_DOUBLE, &opt.rate, 0.001, 100000,
-	  "deliveries per second over all mailboxes [10]" },
-	{ "min-spacing-ms", ARG_INT, &opt.min_spacing_ms, 0, 3600000,
-	  "min time from one mailbox's 250 to its next delivery;\n"
-	  "wins over --rate [2000]" },
-	{ "burst", ARG_INT, &opt.burst, 0, 1000000,
-	  "after the deliveries: K messages back to back to one\n"
-	  "mailbox, measured until every idler saw the final count [0]" },
-	{ "burst-user", ARG_INT, &opt.burst_user, 1, 100000,
-	  "user number receiving the burst [1]" },
-	{ "lmtp-connections", ARG_INT, &opt.lmtp_connections, 1, 64,
-	  "LMTP connections kept open and reused [1]" },
-	{ "setup-concurrency", ARG_INT, &opt.setup_concurrency, 1, 100000,
-	  "connections between connect and IDLE '+' at most [64]" },
-	{ "setup-timeout-secs", ARG_INT, &opt.setup_timeout_secs, 1, 86400,
-	  "per connection, from connect to IDLE '+' [60]" },
-	{ "command-timeout-secs", ARG_INT, &opt.command_timeout_secs, 1,
-	  86400, "for every other IMAP or LMTP reply [30]" },
-	{ "settle-secs", ARG_INT, &opt.settle_secs, 0, 86400,
-	  "after deliveries, wait at most this long for every EXISTS\n"
-	  "(and for flags to converge); 0 = go on at once [35]" },
-	{ "hold-secs", ARG_INT, &opt.hold_secs, 0, 86400,
-	  "keep idling this long before DONE (keepalives) [0]" },
-	{ "initial-count", ARG_INT, &opt.initial_count, 0, 10000000,
-	  "expected EXISTS at SELECT; a difference is a warning, the\n"
-	  "SELECT count is used either way [not checked]" },
-	{ "flag-storm-rate", ARG_DOUBLE, &opt.storm_rate, 0, 10000,
-	  "STOREs per second alternating +FLAGS/-FLAGS (\\Flagged)\n"
-	  "on 1:* from an extra session; 0 = no storm [0]" },
-	{ "flag-storm-secs", ARG_INT, &opt.storm_secs, 0, 86400,
-	  "duration of the flag storm [10]" },
-	{ "flag-storm-user", ARG_INT, &opt.storm_user, 1, 100000,
-	  "user number whose INBOX the storm changes [1]" },
-	{ "pause-file", ARG_STR, &opt.pause_file, 0, 0,
-	  "after each stage create PATH, then wait until it is gone" },
-	{ "pause-timeout-secs", ARG_INT, &opt.pause_timeout_secs, 1, 86400,
-	  "resume anyway after waiting this long for PATH [300]" },
-	{ "json", ARG_STR, &opt.json_path, 0, 0,
-	  "write the JSON result to FILE instead of stdout" },
-	{ "timeout-secs", ARG_INT, &opt.timeout_secs, 1, 604800,
-	  "global deadline, pauses not counted [600]" },
-	{ "no-progress", ARG_FLAG, &opt.no_progress, 0, 0,
-	  "no progress line on stderr" },
-};
-const size_t n_option_defs =
-	sizeof(option_defs) / sizeof(option_defs[0]);
+#include "loadgen-run.h"
 
-struct loadgen lg;
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define TICK_NSECS (10 * NSEC_PER_MSEC)
+#define DEADLINE_SCAN_TICKS 10
+#define MAX_EVENTS 512
+#define TIMEOUT_GRACE_NSECS (15 * NSEC_PER_SEC)
+#define CATCH_UP_NSECS (2 * TICK_NSECS)
 
 static const char *const phase_names[N_PHASES] = {
 	"lmtp", "setup", "deliver", "burst", "flag-storm", "hold", "teardown"
 };
 
-static const char *phase_name(void)
+static const char *phase_name(const struct run *r)
 {
-	return lg.phase < N_PHASES ? phase_names[lg.phase] : "finished";
+	return r->phase < N_PHASES ? phase_names[r->phase] : "finished";
 }
 
-bool storm_enabled(void)
+static int64_t settle_ns(const struct run *r)
 {
-	return opt.storm_rate > 0;
+	return r->opt.settle_secs * NSEC_PER_SEC;
 }
 
-/* Every live idler has seen every confirmed count, or time is up. */
-static bool settled(int64_t now)
+static bool settled(const struct run *r, int64_t now)
 {
-	return lg.pending_pairs <= 0 ||
-		now >= lg.last_250 + opt.settle_secs * NSEC_PER_SEC;
+	return tally_settled(&r->tally, now, settle_ns(r));
 }
 
-static void lmtp_phase_start(int64_t now)
+static bool anything_delivered(const struct options *o)
 {
-	int i;
+	return o->messages > 0 || o->burst > 0 || options_storm(o) ||
+		options_ramp(o);
+}
 
+static void lmtp_phase_start(struct run *r, int64_t now)
+{
 	(void)now;
-	if (opt.messages == 0 && opt.burst == 0 && !storm_enabled())
+	if (anything_delivered(&r->opt))
+		lmtp_start(&r->lmtp, r->opt.lmtp_connections);
+}
+
+static bool lmtp_phase_poll(struct run *r, int64_t now)
+{
+	(void)now;
+	return lmtp_all_ready(&r->lmtp);
+}
+
+/* Opens connections up to --setup-concurrency while in the setup
+   phase. */
+static void setup_fill(struct run *r)
+{
+	if (r->setup_filling || r->phase != PHASE_SETUP || !r->phase_started)
 		return;
-	lg.n_lmtp = opt.lmtp_connections;
-	lg.lmtp = xrealloc(NULL, lg.n_lmtp * sizeof(*lg.lmtp));
-	memset(lg.lmtp, 0, lg.n_lmtp * sizeof(*lg.lmtp));
-	for (i = 0; i < lg.n_lmtp; i++) {
-		lg.lmtp[i].ep.kind = EP_LMTP;
-		lmtp_connect(&lg.lmtp[i]);
+	r->setup_filling = true;
+	while (r->setup_in_flight < r->opt.setup_concurrency &&
+	       r->next_to_connect < r->opt.connections) {
+		r->setup_in_flight++;
+		imap_connect(&r->conns[r->next_to_connect++]);
 	}
+	r->setup_filling = false;
 }
 
-static bool lmtp_phase_poll(int64_t now)
+/* imap_client's setup_ended */
+static void setup_ended(void *context, bool ok)
 {
-	int i;
+	struct run *r = context;
+
+	(void)ok;
+	r->setup_in_flight--;
+	setup_fill(r);
+}
+
+static void setup_start(struct run *r, int64_t now)
+{
+	r->t_setup_first = now;
+	setup_fill(r);
+}
+
+/* The mailboxes with a live idler: the hot ones and the others. */
+static bool setup_poll(struct run *r, int64_t now)
+{
+	int i, j, live;
 
 	(void)now;
-	for (i = 0; i < lg.n_lmtp; i++) {
-		if (lg.lmtp[i].step < LMTP_READY)
-			return false;
-	}
-	return true;
-}
-
-void setup_fill(void)
-{
-	static bool filling;	/* a failed connect calls back in here */
-
-	if (filling || lg.phase != PHASE_SETUP || !lg.phase_started)
-		return;
-	filling = true;
-	while (lg.setup_in_flight < opt.setup_concurrency &&
-	       lg.next_to_connect < opt.connections) {
-		lg.setup_in_flight++;
-		imap_connect(&lg.conns[lg.next_to_connect++]);
-	}
-	filling = false;
-}
-
-static void setup_start(int64_t now)
-{
-	lg.t_setup_first = now;
-	setup_fill();
-}
-
-static bool setup_poll(int64_t now)
-{
-	int i;
-
-	(void)now;
-	if (lg.next_to_connect < opt.connections || lg.setup_in_flight > 0)
+	if (r->next_to_connect < r->opt.connections || r->setup_in_flight > 0)
 		return false;
-	for (i = 0; i < opt.users; i++) {
-		struct mailbox *mb = &lg.mailboxes[i];
-		int j, live = 0;
+	for (i = 0; i < r->opt.users; i++) {
+		const struct mailbox *mb = &r->tally.mailboxes[i];
 
-		for (j = 0; j < mb->n_idlers; j++)
-			live += lg.conns[mb->idlers[j]].idle_started;
-		if (live > 0)
-			lg.eligible[lg.n_eligible++] = i;
+		for (j = 0, live = 0; j < mb->n_idlers; j++)
+			live += mb->idlers[j]->started;
+		if (live == 0)
+			continue;
+		if (i < r->opt.hot_users)
+			r->hot[r->n_hot++] = i;
+		else
+			r->eligible[r->n_eligible++] = i;
+	}
+	if (r->n_eligible == 0 || r->opt.hot_users == 0) {
+		/* no quiet mailbox: the hot ones are all there is */
+		memcpy(r->eligible + r->n_eligible, r->hot,
+		       r->n_hot * sizeof(int));
+		r->n_eligible += r->n_hot;
+		r->n_hot = 0;
 	}
 	return true;
 }
 
-static void deliver_start(int64_t now)
+/* Spacing wins: U' mailboxes take at most U'/spacing per second. */
+static double spacing_limited_rate(struct run *r, double rate)
 {
-	double spacing_limit;
+	int n = r->n_eligible + r->n_hot;
+	double limit = n * 1000.0 / r->opt.min_spacing_ms;
 
-	lg.next_send = now;
-	lg.effective_rate = opt.rate;
-	if (opt.messages == 0)
-		return;
-	if (lg.n_eligible == 0) {
-		warn("no mailbox has an idler: nothing delivered");
-		return;
+	if (r->opt.min_spacing_ms > 0 && limit < rate) {
+		diag_warn(&r->diag, "%s %g would deliver to each of %d "
+			  "mailboxes more often than --min-spacing-ms %d "
+			  "allows: lowered to %.3f/s", options_ramp(&r->opt) ?
+			  "--ramp-max-rate" : "--rate", rate, n,
+			  r->opt.min_spacing_ms, limit);
+		return limit;
 	}
-	/* spacing wins: U' mailboxes take at most U'/spacing per second */
-	spacing_limit = lg.n_eligible * 1000.0 / opt.min_spacing_ms;
-	if (opt.min_spacing_ms > 0 && spacing_limit < opt.rate) {
-		lg.effective_rate = spacing_limit;
-		warn("--rate %g would deliver to each of %d mailboxes more "
-		     "often than --min-spacing-ms %d allows: rate lowered to "
-		     "%.3f/s", opt.rate, lg.n_eligible, opt.min_spacing_ms,
-		     spacing_limit);
-	}
+	return rate;
 }
 
-static void rate_kick(int64_t now)
+static int messages_cap(const struct run *r)
 {
-	int64_t interval = NSEC_PER_SEC / lg.effective_rate;
+	return options_ramp(&r->opt) && r->opt.messages == 0 ? INT_MAX :
+		r->opt.messages;
+}
 
-	if (lg.n_eligible == 0)
+/* Delivery k goes to a hot mailbox when the running share says so
+   (spreading them evenly); strict round robin within each group. */
+static bool next_is_hot(const struct run *r)
+{
+	double share = r->opt.hot_share;
+	long k = r->rate_started;
+
+	if (r->n_hot == 0)
+		return false;
+	return (long)((k + 1) * share) > (long)(k * share);
+}
+
+static void rate_kick(struct run *r, int64_t now)
+{
+	int64_t interval = NSEC_PER_SEC / r->effective_rate;
+	bool hot;
+	int mbox;
+
+	if (r->n_eligible == 0)
 		return;
-	while (lg.rate_started < opt.messages && now >= lg.next_send) {
-		int mbox = lg.eligible[lg.rr_next % lg.n_eligible];
-
+	while (r->rate_started < messages_cap(r) && now >= r->next_send) {
+		hot = next_is_hot(r);
+		mbox = hot ? r->hot[r->rr_hot % r->n_hot] :
+			r->eligible[r->rr_next % r->n_eligible];
 		/* strict round robin: wait for this mailbox's spacing */
-		if (!mailbox_may_receive(mbox, now) ||
-		    !delivery_start(mbox, PURPOSE_RATE))
+		if (!tally_may_receive(&r->tally, mbox, now) ||
+		    !lmtp_deliver(&r->lmtp, mbox, PURPOSE_RATE))
 			break;
-		if (lg.rate_started++ == 0)
-			lg.t_first_send = now;
-		lg.t_last_send = now;
-		lg.rr_next++;
-		lg.next_send += interval;
-		if (lg.next_send < now)
-			lg.next_send = now;	/* late: do not catch up */
+		if (r->rate_started++ == 0)
+			r->t_first_send = now;
+		r->t_last_send = now;
+		if (hot) {
+			r->rr_hot++;
+			r->hot_started++;
+		} else {
+			r->rr_next++;
+		}
+		/* Behind by less than CATCH_UP_NSECS (the 10 ms tick at rates
+		   above 100/s): catch up.  Further behind (LMTP busy, loadgen
+		   stalled): go on from now rather than send a burst. */
+		r->next_send += interval;
+		if (r->next_send < now - CATCH_UP_NSECS)
+			r->next_send = now;
 	}
 }
 
-/* As many deliveries as the current phase may start now. */
-void deliver_kick(void)
+/* As many deliveries as the current phase may start now; also lmtp's
+   ready callback. */
+static void deliver_kick(void *context)
 {
-	if (!lg.phase_started || lg.paused)
+	struct run *r = context;
+
+	if (!r->phase_started || r->paused)
 		return;
-	if (lg.phase == PHASE_DELIVER)
-		rate_kick(now_ns());
-	while (lg.phase == PHASE_BURST && lg.t_burst_start != 0 &&
-	       lg.burst_started < opt.burst &&
-	       delivery_start(opt.burst_user - 1, PURPOSE_BURST))
-		lg.burst_started++;
+	if (r->phase == PHASE_DELIVER && !r->ramp_draining)
+		rate_kick(r, now_ns());
+	while (r->phase == PHASE_BURST && r->t_burst_start != 0 &&
+	       r->burst_started < r->opt.burst &&
+	       lmtp_deliver(&r->lmtp, r->opt.burst_user - 1, PURPOSE_BURST))
+		r->burst_started++;
 }
 
-static bool deliver_poll(int64_t now)
+static void ramp_step_begin(struct run *r, int64_t now)
 {
-	if (lg.n_eligible > 0 && lg.rate_started < opt.messages &&
-	    lmtp_usable()) {
-		deliver_kick();
-		return false;
+	struct ramp_step *step = &r->ramp[r->n_ramp];
+
+	memset(step, 0, sizeof(*step));
+	step->rate = ramp_rate(&r->ramp_rules, r->opt.rate, r->n_ramp);
+	step->t_start = now;
+	step->started = -r->rate_started;
+	step->delivered = -(int)r->tally.delivered_ok;
+	step->failed = -(int)r->tally.deliveries_failed;
+	r->effective_rate = step->rate;
+	r->next_send = now;
+	r->ramp_draining = false;
+	tally_window_reset(&r->tally);
+	r->n_ramp++;
+}
+
+/* The step's time is up and its transactions are done: measure it. */
+static enum ramp_stop ramp_step_end(struct run *r, int64_t now)
+{
+	struct ramp_step *step = &r->ramp[r->n_ramp - 1];
+	struct samples *w = &r->tally.window_dot;
+	int cap = messages_cap(r);
+
+	step->t_end = now;
+	step->started += r->rate_started;
+	step->delivered += r->tally.delivered_ok;
+	step->failed += r->tally.deliveries_failed;
+	step->p50_ns = step->p99_ns = -1;
+	if (w->n > 0) {
+		samples_sort(w);
+		step->p50_ns = samples_percentile(w, 50);
+		step->p99_ns = samples_percentile(w, 99);
 	}
-	if (lmtp_busy())
-		return false;
-	return settled(now);
+	step->verdict = ramp_verdict(&r->ramp_rules, &r->ramp[0], step,
+				     r->n_ramp - 1, cap == INT_MAX ? -1 :
+				     (long)cap - r->rate_started);
+	return step->verdict;
 }
 
-static void burst_start(int64_t now)
+static void deliver_start(struct run *r, int64_t now)
 {
-	(void)now;
-	if (opt.burst > 0 && lg.mailboxes[opt.burst_user - 1].n_idlers == 0)
-		warn("--burst-user %d has no idlers", opt.burst_user);
+	r->next_send = now;
+	r->effective_rate = r->opt.rate;
+	if (r->opt.messages == 0 && !options_ramp(&r->opt))
+		return;
+	if (r->n_eligible == 0) {
+		diag_warn(&r->diag, "no mailbox has an idler: nothing "
+			  "delivered");
+		return;
+	}
+	if (options_ramp(&r->opt)) {
+		/* a step the spacing cannot give would count as behind */
+		r->ramp_rules.max_rate = spacing_limited_rate(
+			r, r->ramp_rules.max_rate);
+		ramp_step_begin(r, now);
+		return;
+	}
+	r->effective_rate = spacing_limited_rate(r, r->opt.rate);
 }
 
-static bool burst_poll(int64_t now)
+/* One step after the other until a verdict stops the ramp. */
+static bool ramp_poll(struct run *r, int64_t now)
 {
-	if (opt.burst == 0)
-		return true;
-	if (lg.t_burst_start == 0) {
-		if (!mailbox_may_receive(opt.burst_user - 1, now))
+	const struct ramp_step *step = &r->ramp[r->n_ramp - 1];
+
+	if (!r->ramp_draining) {
+		if (now < step->t_start +
+		    r->ramp_rules.step_secs * NSEC_PER_SEC &&
+		    r->rate_started < messages_cap(r)) {
+			deliver_kick(r);
 			return false;
-		lg.t_burst_start = now;
+		}
+		r->ramp_draining = true;
 	}
-	if (lg.burst_started < opt.burst && lmtp_usable()) {
-		deliver_kick();
+	if (lmtp_busy(&r->lmtp))
 		return false;
+	if (!r->ramp_finished) {
+		if (ramp_step_end(r, now) == RAMP_GO_ON &&
+		    lmtp_usable(&r->lmtp)) {
+			ramp_step_begin(r, now);
+			return false;
+		}
+		r->ramp_finished = true;
 	}
-	if (lmtp_busy())
-		return false;
-	if (lg.burst_final_count == 0) {
-		struct mailbox *mb = &lg.mailboxes[opt.burst_user - 1];
-
-		lg.burst_final_count = mb->base + mb->confirmed;
-		if (lg.last_250 >= lg.t_burst_start)
-			lg.t_burst_last_250 = lg.last_250;
-	}
-	return settled(now);
+	return settled(r, now);
 }
 
-static void storm_start(int64_t now)
+static bool deliver_poll(struct run *r, int64_t now)
+{
+	if (options_ramp(&r->opt) && r->n_ramp > 0)
+		return ramp_poll(r, now);
+	if (r->n_eligible > 0 && r->rate_started < r->opt.messages &&
+	    lmtp_usable(&r->lmtp)) {
+		deliver_kick(r);
+		return false;
+	}
+	if (lmtp_busy(&r->lmtp))
+		return false;
+	return settled(r, now);
+}
+
+static void burst_start(struct run *r, int64_t now)
 {
 	(void)now;
-	lg.storm_step = STORM_SEED;
+	if (r->opt.burst > 0 &&
+	    r->tally.mailboxes[r->opt.burst_user - 1].n_idlers == 0)
+		diag_warn(&r->diag, "--burst-user %d has no idlers",
+			  r->opt.burst_user);
 }
 
-static bool storm_converged(void)
+static bool burst_poll(struct run *r, int64_t now)
 {
-	const struct mailbox *mb = &lg.mailboxes[opt.storm_user - 1];
+	if (r->opt.burst == 0)
+		return true;
+	if (r->t_burst_start == 0) {
+		if (!tally_may_receive(&r->tally, r->opt.burst_user - 1, now))
+			return false;
+		r->t_burst_start = now;
+	}
+	if (r->burst_started < r->opt.burst && lmtp_usable(&r->lmtp)) {
+		deliver_kick(r);
+		return false;
+	}
+	if (lmtp_busy(&r->lmtp))
+		return false;
+	if (r->burst_final_count == 0) {
+		const struct mailbox *mb =
+			&r->tally.mailboxes[r->opt.burst_user - 1];
+
+		r->burst_final_count = mb->base + mb->confirmed;
+		if (r->tally.last_250 >= r->t_burst_start)
+			r->t_burst_last_250 = r->tally.last_250;
+	}
+	return settled(r, now);
+}
+
+static void storm_start(struct run *r, int64_t now)
+{
+	(void)now;
+	r->storm_step = STORM_SEED;
+}
+
+static bool storm_converged(const struct run *r)
+{
 	int i;
 
-	for (i = 0; i < mb->n_idlers; i++) {
-		const struct imap_conn *c = &lg.conns[mb->idlers[i]];
+	for (i = 0; i < r->opt.connections; i++) {
+		const struct imap_conn *c = &r->conns[i];
 
-		if (idler_counts(c) && flags_differ(c))
+		if (c->view.mbox == r->opt.storm_user - 1 &&
+		    idler_counts(&c->view) && imap_flags_differ(c, &r->storm))
 			return false;
 	}
 	return true;
@@ -295,144 +377,125 @@ static bool storm_converged(void)
 
 /* Seed one message, log in, storm, read the final flags, wait until
    every idler's view converged. */
-static bool storm_poll(int64_t now)
+static bool storm_poll(struct run *r, int64_t now)
 {
-	struct imap_conn *s = &lg.storm;
-	int mbox = opt.storm_user - 1;
+	struct imap_conn *s = &r->storm;
+	int mbox = r->opt.storm_user - 1;
 
-	if (!storm_enabled())
+	if (!options_storm(&r->opt))
 		return true;
-	if (s->failed)
+	if (s->view.failed)
 		return true;
-	if (lg.storm_step < STORM_LOGIN && !lmtp_usable()) {
-		record_error("flag storm: no LMTP connection for the seed");
+	if (r->storm_step < STORM_LOGIN && !lmtp_usable(&r->lmtp)) {
+		diag_error(&r->diag, "flag storm: no LMTP connection for the "
+			   "seed");
 		return true;
 	}
-	switch (lg.storm_step) {
+	switch (r->storm_step) {
 	case STORM_SEED:
-		if (mailbox_may_receive(mbox, now) &&
-		    delivery_start(mbox, PURPOSE_SEED))
-			lg.storm_step = STORM_SEED_SETTLE;
+		if (tally_may_receive(&r->tally, mbox, now) &&
+		    lmtp_deliver(&r->lmtp, mbox, PURPOSE_SEED))
+			r->storm_step = STORM_SEED_SETTLE;
 		return false;
 	case STORM_SEED_SETTLE:
-		if (lmtp_busy() || !settled(now))
+		if (lmtp_busy(&r->lmtp) || !settled(r, now))
 			return false;
-		s->mbox = mbox;
-		lg.storm_step = STORM_LOGIN;
+		r->storm_step = STORM_LOGIN;
 		imap_connect(s);
 		return false;
 	case STORM_LOGIN:
 		if (s->step != STEP_READY)
 			return false;
-		lg.storm_end = now + opt.storm_secs * NSEC_PER_SEC;
-		lg.storm_next_store = now;
-		lg.storm_step = STORM_RUN;
+		r->storm_end = now + r->opt.storm_secs * NSEC_PER_SEC;
+		r->storm_next_store = now;
+		r->storm_step = STORM_RUN;
 		/* fall through */
 	case STORM_RUN:
-		if (now >= lg.storm_end) {
-			lg.storm_step = STORM_DRAIN;
+		if (now >= r->storm_end) {
+			r->storm_step = STORM_DRAIN;
 			return false;
 		}
-		if (now < lg.storm_next_store)
+		if (now < r->storm_next_store)
 			return false;
-		lg.storm_next_store += NSEC_PER_SEC / opt.storm_rate;
+		r->storm_next_store += NSEC_PER_SEC / r->opt.storm_rate;
 		if (s->step != STEP_READY) {
-			lg.storm_skipped++;
+			r->storm_skipped++;
 			return false;
 		}
-		lg.storm_store_set = !lg.storm_store_set;
-		lg.storm_stores++;
+		r->storm_store_set = !r->storm_store_set;
+		r->storm_stores++;
 		imap_command(s, STEP_STORE, "STORE 1:* %cFLAGS (\\Flagged)",
-			     lg.storm_store_set ? '+' : '-');
+			     r->storm_store_set ? '+' : '-');
 		return false;
 	case STORM_DRAIN:
 		if (s->step != STEP_READY)
 			return false;
 		imap_command(s, STEP_FETCH, "FETCH 1:* (FLAGS)");
-		lg.storm_step = STORM_FETCH;
+		r->storm_step = STORM_FETCH;
 		return false;
 	case STORM_FETCH:
 		if (s->step != STEP_READY)
 			return false;
-		lg.storm_final_known = true;
-		lg.storm_step = STORM_CONVERGE;
+		r->imap.flag_reference = s;
+		r->storm_step = STORM_CONVERGE;
 		/* fall through */
 	case STORM_CONVERGE:
-		if (storm_converged()) {
-			lg.storm_converged = true;
-			lg.t_converged = now;
+		if (storm_converged(r)) {
+			r->storm_converged = true;
+			r->t_converged = now;
 			return true;
 		}
-		return now >= lg.t_last_store_ok +
-			opt.settle_secs * NSEC_PER_SEC;
+		return now >= r->imap.t_last_store_ok + settle_ns(r);
 	}
 	return true;
 }
 
-static void hold_start(int64_t now)
+static void hold_start(struct run *r, int64_t now)
 {
-	lg.phase_deadline = now + opt.hold_secs * NSEC_PER_SEC;
+	r->phase_deadline = now + r->opt.hold_secs * NSEC_PER_SEC;
 }
 
-static bool hold_poll(int64_t now)
+static bool hold_poll(struct run *r, int64_t now)
 {
-	return now >= lg.phase_deadline;
+	return now >= r->phase_deadline;
 }
 
-static void teardown_start(int64_t now)
+static void teardown_start(struct run *r, int64_t now)
 {
 	struct imap_conn *c;
 	int i;
 
-	lg.t_window_end = time(NULL);
-	for (i = 0; i < opt.connections; i++) {
-		c = &lg.conns[i];
-		if (c->step == STEP_IDLING) {
-			c->t_done_sent = now;
-			c->step = STEP_DONE;
-			c->ep.deadline = now +
-				opt.command_timeout_secs * NSEC_PER_SEC;
-			if (ep_send(&c->ep, "DONE\r\n", 6) < 0)
-				imap_fail(c, "write: %s", strerror(errno));
-		} else if (c->step != STEP_NONE && c->step != STEP_CLOSED) {
+	r->t_window_end = time(NULL);
+	for (i = 0; i < r->opt.connections; i++) {
+		c = &r->conns[i];
+		if (c->step == STEP_IDLING)
+			imap_send_done(c, now);
+		else if (imap_conn_open(c))
 			imap_fail(c, "aborted");
-		}
 	}
-	if (lg.storm.step == STEP_READY)
-		imap_command(&lg.storm, STEP_LOGOUT, "LOGOUT");
-	else if (lg.storm.step != STEP_NONE && lg.storm.step != STEP_CLOSED)
-		imap_fail(&lg.storm, "aborted");
-	for (i = 0; i < lg.n_lmtp; i++) {
-		if (lg.lmtp[i].step == LMTP_READY)
-			lmtp_commandf(&lg.lmtp[i], LMTP_QUIT, "QUIT");
-		else if (lg.lmtp[i].step != LMTP_CLOSED &&
-			 lg.lmtp[i].step != LMTP_NONE)
-			lmtp_fail(&lg.lmtp[i], "aborted");
-	}
+	if (r->storm.step == STEP_READY)
+		imap_command(&r->storm, STEP_LOGOUT, "LOGOUT");
+	else if (imap_conn_open(&r->storm))
+		imap_fail(&r->storm, "aborted");
+	lmtp_quit_all(&r->lmtp);
 }
 
-static bool teardown_poll(int64_t now)
+static bool teardown_poll(struct run *r, int64_t now)
 {
 	int i;
 
 	(void)now;
-	for (i = 0; i < opt.connections; i++) {
-		if (lg.conns[i].step != STEP_CLOSED &&
-		    lg.conns[i].step != STEP_NONE)
+	for (i = 0; i < r->opt.connections; i++) {
+		if (imap_conn_open(&r->conns[i]))
 			return false;
 	}
-	for (i = 0; i < lg.n_lmtp; i++) {
-		if (lg.lmtp[i].step != LMTP_CLOSED &&
-		    lg.lmtp[i].step != LMTP_NONE)
-			return false;
-	}
-	return lg.storm.step == STEP_CLOSED || lg.storm.step == STEP_NONE;
+	return lmtp_all_closed(&r->lmtp) && !imap_conn_open(&r->storm);
 }
 
 static const struct phase {
 	const char *stage;	/* printed when the phase completes */
-	void (*start)(int64_t now);
-	bool (*poll)(int64_t now);	/* true once complete */
+	void (*start)(struct run *r, int64_t now);
+	bool (*poll)(struct run *r, int64_t now);	/* true: complete */
 } phases[N_PHASES] = {
 	{ "ready", lmtp_phase_start, lmtp_phase_poll },
 	{ "setup_done", setup_start, setup_poll },
@@ -445,258 +508,150 @@ static const struct phase {
 
 /* Print the stage; with --pause-file, create the file first so it exists
    whenever the controller reads the line, and pause until it is gone. */
-static void stage_reached(const char *name, int64_t now)
+static void stage_reached(struct run *r, const char *name, int64_t now)
 {
 	FILE *f;
 
-	if (lg.n_stages < MAX_STAGES) {
-		lg.stage_names[lg.n_stages] = name;
-		lg.stage_times[lg.n_stages++] = now;
+	if (r->n_stages < MAX_STAGES) {
+		r->stage_names[r->n_stages] = name;
+		r->stage_times[r->n_stages++] = now;
 	}
-	if (opt.pause_file != NULL && !lg.timed_out) {
-		if ((f = fopen(opt.pause_file, "w")) == NULL) {
-			warn("cannot create %s: %s", opt.pause_file,
-			     strerror(errno));
+	if (r->opt.pause_file != NULL && !r->timed_out) {
+		if ((f = fopen(r->opt.pause_file, "w")) == NULL) {
+			diag_warn(&r->diag, "cannot create %s: %s",
+				  r->opt.pause_file, strerror(errno));
 		} else {
 			fprintf(f, "%s\n", name);
 			fclose(f);
-			lg.paused = true;
-			lg.pause_started = now;
-			lg.pause_deadline = now +
-				opt.pause_timeout_secs * NSEC_PER_SEC;
+			r->paused = true;
+			r->pause_started = now;
+			r->pause_deadline = now +
+				r->opt.pause_timeout_secs * NSEC_PER_SEC;
 		}
 	}
 	printf("STAGE %s\n", name);
 	fflush(stdout);
 }
 
-static void pause_check(int64_t now)
+static void pause_check(struct run *r, int64_t now)
 {
-	if (access(opt.pause_file, F_OK) == 0 && now < lg.pause_deadline)
+	if (access(r->opt.pause_file, F_OK) == 0 && now < r->pause_deadline)
 		return;
-	if (now >= lg.pause_deadline) {
-		warn("%s still there after %d s: resuming",
-		     opt.pause_file, opt.pause_timeout_secs);
-		unlink(opt.pause_file);
+	if (now >= r->pause_deadline) {
+		diag_warn(&r->diag, "%s still there after %d s: resuming",
+			  r->opt.pause_file, r->opt.pause_timeout_secs);
+		unlink(r->opt.pause_file);
 	}
-	lg.paused = false;
-	lg.deadline += now - lg.pause_started;	/* pauses do not count */
+	r->paused = false;
+	r->deadline += now - r->pause_started;	/* pauses do not count */
 }
 
-static void phase_step(int64_t now)
+static void phase_step(struct run *r, int64_t now)
 {
-	while (!lg.paused && lg.phase < N_PHASES) {
-		if (!lg.phase_started) {
-			lg.phase_started = true;
-			phases[lg.phase].start(now);
+	while (!r->paused && r->phase < N_PHASES) {
+		if (!r->phase_started) {
+			r->phase_started = true;
+			phases[r->phase].start(r, now);
 		}
-		if (!phases[lg.phase].poll(now))
+		if (!phases[r->phase].poll(r, now))
 			break;
-		if (lg.phase == PHASE_SETUP)
-			lg.t_window_start = time(NULL);
-		stage_reached(phases[lg.phase].stage, now);
-		lg.phase++;
-		lg.phase_started = false;
+		if (r->phase == PHASE_SETUP)
+			r->t_window_start = time(NULL);
+		stage_reached(r, phases[r->phase].stage, now);
+		r->phase++;
+		r->phase_started = false;
 	}
 }
 
 /* Past the deadline: jump to teardown, and if even that hangs for the
    grace period, close everything. */
-static void check_global_deadline(int64_t now)
+static void check_global_deadline(struct run *r, int64_t now)
 {
 	int i;
 
-	if (now < lg.deadline || lg.paused)
+	if (now < r->deadline || r->paused)
 		return;
-	if (!lg.timed_out) {
-		lg.timed_out = true;
-		record_error("global timeout in phase %s", phase_name());
-		lg.paused = false;
-		if (lg.phase < PHASE_TEARDOWN) {
-			lg.phase = PHASE_TEARDOWN;
-			lg.phase_started = false;
+	if (!r->timed_out) {
+		r->timed_out = true;
+		diag_error(&r->diag, "global timeout in phase %s",
+			   phase_name(r));
+		r->paused = false;
+		if (r->phase < PHASE_TEARDOWN) {
+			r->phase = PHASE_TEARDOWN;
+			r->phase_started = false;
 		}
-		lg.deadline = now + TIMEOUT_GRACE_NSECS;
+		r->deadline = now + TIMEOUT_GRACE_NSECS;
 		return;
 	}
-	for (i = 0; i < opt.connections; i++) {
-		if (lg.conns[i].ep.fd >= 0)
-			imap_fail(&lg.conns[i], "teardown timed out");
+	for (i = 0; i < r->opt.connections; i++) {
+		if (r->conns[i].ep.fd >= 0)
+			imap_fail(&r->conns[i], "teardown timed out");
 	}
-	if (lg.storm.ep.fd >= 0)
-		imap_fail(&lg.storm, "teardown timed out");
-	for (i = 0; i < lg.n_lmtp; i++) {
-		if (lg.lmtp[i].ep.fd >= 0)
-			lmtp_fail(&lg.lmtp[i], "teardown timed out");
-	}
-	lg.phase = N_PHASES;
+	if (r->storm.ep.fd >= 0)
+		imap_fail(&r->storm, "teardown timed out");
+	lmtp_fail_open(&r->lmtp, "teardown timed out");
+	r->phase = N_PHASES;
 }
 
-static void scan_deadlines(int64_t now)
+static void imap_check_deadline(struct imap_conn *c, int64_t now)
+{
+	if (c->ep.fd >= 0 && c->ep.deadline != 0 && now > c->ep.deadline)
+		imap_fail(c, "timeout");
+}
+
+static void scan_deadlines(struct run *r, int64_t now)
 {
 	int i;
 
-	for (i = 0; i < opt.connections; i++) {
-		struct imap_conn *c = &lg.conns[i];
-
-		if (c->ep.fd >= 0 && c->ep.deadline != 0 &&
-		    now > c->ep.deadline)
-			imap_fail(c, "timeout");
-	}
-	if (lg.storm.ep.fd >= 0 && lg.storm.ep.deadline != 0 &&
-	    now > lg.storm.ep.deadline)
-		imap_fail(&lg.storm, "timeout");
-	for (i = 0; i < lg.n_lmtp; i++) {
-		if (lg.lmtp[i].ep.fd >= 0 && lg.lmtp[i].ep.deadline != 0 &&
-		    now > lg.lmtp[i].ep.deadline)
-			lmtp_fail(&lg.lmtp[i], "timeout");
-	}
+	for (i = 0; i < r->opt.connections; i++)
+		imap_check_deadline(&r->conns[i], now);
+	imap_check_deadline(&r->storm, now);
+	lmtp_check_deadlines(&r->lmtp, now);
 }
 
-static void progress(int64_t now)
+static void progress(struct run *r, int64_t now)
 {
-	if (opt.no_progress || now < lg.next_progress)
+	if (r->opt.no_progress || now < r->next_progress)
 		return;
-	lg.next_progress = now + (lg.tty ? 250 : 5000) * NSEC_PER_MSEC;
+	r->next_progress = now + (r->diag.tty ? 250 : 5000) * NSEC_PER_MSEC;
 	fprintf(stderr, "%s%-10s idling %d/%d failed %d | delivered %u "
 		"failed %u pending %lld | keepalives %u%s%s",
-		lg.tty ? "\r" : "", phase_name(), lg.n_idling,
-		opt.connections, lg.n_conn_failed, lg.delivered_ok,
-		lg.deliveries_failed, (long long)lg.pending_pairs, lg.ka_total,
-		lg.paused ? " | paused" : "", lg.tty ? "   " : "\n");
+		r->diag.tty ? "\r" : "", phase_name(r), r->imap.n_idling,
+		r->opt.connections, r->imap.n_conn_failed,
+		r->tally.delivered_ok, r->tally.deliveries_failed,
+		(long long)r->tally.pending_pairs, r->imap.ka_total,
+		r->paused ? " | paused" : "", r->diag.tty ? "   " : "\n");
 }
 
 /* Loop lag: how late the 10 ms timer is handled. */
-static void on_tick(int64_t now)
+static void on_tick(struct run *r, int64_t now)
 {
 	uint64_t expirations = 1;
 	int64_t left;
 
-	if (read(lg.timer.fd, &expirations, sizeof(expirations)) < 0 ||
+	if (read(r->timer.fd, &expirations, sizeof(expirations)) < 0 ||
 	    expirations == 0)
 		expirations = 1;
-	lg.tick_expected += (expirations - 1) * TICK_NSECS;
-	samples_add(lg.phase <= PHASE_SETUP ? &lg.lag_setup : &lg.lag_run,
-		    now - lg.tick_expected);
-	lg.tick_expected += TICK_NSECS;
-	if (++lg.ticks % DEADLINE_SCAN_TICKS == 0) {
-		scan_deadlines(now);
-		left = lg.deadline - now;
-		if (lg.paused)
-			left = lg.pause_deadline - now + TIMEOUT_GRACE_NSECS;
+	r->tick_expected += (expirations - 1) * TICK_NSECS;
+	samples_add(r->phase <= PHASE_SETUP ? &r->lag_setup : &r->lag_run,
+		    now - r->tick_expected);
+	r->tick_expected += TICK_NSECS;
+	if (++r->ticks % DEADLINE_SCAN_TICKS == 0) {
+		scan_deadlines(r, now);
+		left = r->deadline - now;
+		if (r->paused)
+			left = r->pause_deadline - now + TIMEOUT_GRACE_NSECS;
 		alarm(left > 0 ? left / NSEC_PER_SEC + 60 : 60);
 	}
-	if (lg.paused)
-		pause_check(now);
-	check_global_deadline(now);
-	if (lg.phase < N_PHASES)
-		phase_step(now);
-	progress(now);
+	if (r->paused)
+		pause_check(r, now);
+	check_global_deadline(r, now);
+	if (r->phase < N_PHASES)
+		phase_step(r, now);
+	progress(r, now);
 }
 
-static void usage(FILE *f)
-{
-	size_t i;
-	const char *p;
-
-	fputs("usage: loadgen --imap-port P [--lmtp-port L] [options]\n\n"
-	      "Holds N IMAP connections in IDLE, delivers through LMTP and\n"
-	      "measures LMTP 250 -> '* n EXISTS' at every idler of the\n"
-	      "mailbox. Prints 'STAGE <name>' lines (ready, setup_done,\n"
-	      "deliveries_done, burst_done, flag_storm_done, quiet_done,\n"
-	      "teardown_done), then the JSON result. Exit 0 if all checks\n"
-	      "passed, 1 if any failed, 2 on bad usage.\n\n", f);
-	for (i = 0; i < n_option_defs; i++) {
-		const struct option_def *o = &option_defs[i];
-
-		fprintf(f, "  --%s%s\n      ", o->name,
-			o->type == ARG_FLAG ? "" : o->type == ARG_STR ?
-			" STR" : " NUM");
-		for (p = o->help; *p != '\0'; p++) {
-			if (*p == '\n')
-				fputs("\n      ", f);
-			else
-				fputc(*p, f);
-		}
-		fputc('\n', f);
-	}
-	fputs("  --help\n      this text\n", f);
-}
-
-static bool parse_number(const struct option_def *o, const char *arg)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (*arg == '\0' || *end != '\0' || v < o->min || v > o->max ||
-	    (o->type == ARG_INT && v != (int)v)) {
-		fprintf(stderr, "loadgen: --%s: '%s' is not a number in "
-			"%g..%g\n", o->name, arg, o->min, o->max);
-		return false;
-	}
-	if (o->type == ARG_INT)
-		*(int *)o->value = (int)v;
-	else
-		*(double *)o->value = v;
-	return true;
-}
-
-static bool parse_options(int argc, char **argv)
-{
-	struct option *longopts;
-	struct in_addr addr;
-	size_t i;
-	int ch, idx = 0;
-
-	longopts = xrealloc(NULL, (n_option_defs + 2) * sizeof(*longopts));
-	for (i = 0; i < n_option_defs; i++) {
-		longopts[i] = (struct option){ option_defs[i].name,
-			option_defs[i].type == ARG_FLAG ? no_argument :
-			required_argument, NULL, 0 };
-	}
-	longopts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
-	longopts[i] = (struct option){ NULL, 0, NULL, 0 };
-	while ((ch = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
-		const struct option_def *o;
-
-		if (ch == 'h') {
-			usage(stdout);
-			exit(0);
-		}
-		if (ch != 0)
-			return false;
-		o = &option_defs[idx];
-		if (o->type == ARG_FLAG)
-			*(int *)o->value = 1;
-		else if (o->type == ARG_STR)
-			*(const char **)o->value = optarg;
-		else if (!parse_number(o, optarg))
-			return false;
-	}
-	if (optind < argc || opt.imap_port == 0) {
-		fputs("loadgen: --imap-port is required, no arguments\n",
-		      stderr);
-		return false;
-	}
-	if (opt.lmtp_port == 0 &&
-	    (opt.messages > 0 || opt.burst > 0 || storm_enabled())) {
-		fputs("loadgen: deliveries need --lmtp-port\n", stderr);
-		return false;
-	}
-	if (inet_pton(AF_INET, opt.host, &addr) != 1) {
-		fputs("loadgen: --host must be an IPv4 address\n", stderr);
-		return false;
-	}
-	if ((opt.burst > 0 && opt.burst_user > opt.users) ||
-	    (storm_enabled() && opt.storm_user > opt.users)) {
-		fputs("loadgen: --burst-user and --flag-storm-user must be "
-		      "<= --users\n", stderr);
-		return false;
-	}
-	return true;
-}
-
-static void raise_nofile_limit(void)
+static void raise_nofile_limit(struct run *r)
 {
 	struct rlimit rl;
 
@@ -705,9 +660,11 @@ static void raise_nofile_limit(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < (rlim_t)opt.connections + opt.lmtp_connections + 16)
-		warn("open-files limit %lu is below what %d connections need",
-		     (unsigned long)rl.rlim_cur, opt.connections);
+	    rl.rlim_cur < (rlim_t)r->opt.connections +
+	    r->opt.lmtp_connections + 16)
+		diag_warn(&r->diag, "open-files limit %lu is below what %d "
+			  "connections need", (unsigned long)rl.rlim_cur,
+			  r->opt.connections);
 }
 
 static void on_alarm(int sig)
@@ -720,59 +677,72 @@ static void on_alarm(int sig)
 	_exit(EXIT_INTERNAL);
 }
 
-/* Conns, mailboxes and the idler lists (connection i -> user i mod U). */
-static void init_state(void)
+/* The clients, the conns and the tally (connection i -> user i mod U). */
+static void init_run(struct run *r)
 {
+	const struct options *o = &r->opt;
 	int i;
 
-	lg.conns = xrealloc(NULL, opt.connections * sizeof(*lg.conns));
-	memset(lg.conns, 0, opt.connections * sizeof(*lg.conns));
-	lg.mailboxes = xrealloc(NULL, opt.users * sizeof(*lg.mailboxes));
-	memset(lg.mailboxes, 0, opt.users * sizeof(*lg.mailboxes));
-	lg.eligible = xrealloc(NULL, opt.users * sizeof(int));
-	for (i = 0; i < opt.connections; i++) {
-		struct imap_conn *c = &lg.conns[i];
-		struct mailbox *mb = &lg.mailboxes[i % opt.users];
-
-		c->ep.kind = EP_IMAP;
-		c->ep.fd = -1;
-		c->mbox = i % opt.users;
-		mb->idlers = xrealloc(mb->idlers,
-				      (mb->n_idlers + 1) * sizeof(int));
-		mb->idlers[mb->n_idlers++] = i;
-	}
-	lg.storm.ep.kind = EP_IMAP;
-	lg.storm.ep.fd = -1;
-	lg.storm.is_storm = true;
-	lg.storm.mbox = opt.storm_user - 1;
+	inet_pton(AF_INET, o->host, &r->net.host);
+	tally_init(&r->tally, o->users, o->min_spacing_ms);
+	r->imap = (struct imap_client){
+		.cfg = { .port = o->imap_port, .user_prefix = o->user_prefix,
+			 .password = o->password,
+			 .setup_timeout_secs = o->setup_timeout_secs,
+			 .command_timeout_secs = o->command_timeout_secs,
+			 .initial_count = o->initial_count,
+			 .flags_mbox = options_storm(o) ?
+				 o->storm_user - 1 : -1 },
+		.net = &r->net, .diag = &r->diag, .tally = &r->tally,
+		.setup_ended = setup_ended, .context = r,
+		.t_start_real = r->t_start_real,
+	};
+	r->lmtp = (struct lmtp_client){
+		.port = o->lmtp_port,
+		.command_timeout_secs = o->command_timeout_secs,
+		.user_prefix = o->user_prefix,
+		.t_start_real = r->t_start_real,
+		.net = &r->net, .diag = &r->diag, .tally = &r->tally,
+		.ready = deliver_kick, .context = r,
+	};
+	r->ramp_rules = (struct ramp_rules){
+		.factor = o->ramp_factor, .max_rate = o->ramp_max_rate,
+		.knee = o->ramp_knee, .step_secs = o->ramp_step_secs,
+	};
+	r->conns = xrealloc(NULL, o->connections * sizeof(*r->conns));
+	for (i = 0; i < o->connections; i++)
+		imap_conn_init(&r->imap, &r->conns[i], i % o->users, false);
+	imap_conn_init(&r->imap, &r->storm, o->storm_user - 1, true);
+	r->eligible = xrealloc(NULL, o->users * sizeof(int));
+	r->hot = xrealloc(NULL, o->users * sizeof(int));
 }
 
-static void start_timer(void)
+static void start_timer(struct run *r)
 {
 	struct itimerspec its = { .it_interval.tv_nsec = TICK_NSECS };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lg.timer };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &r->timer };
 
-	lg.timer.kind = EP_TIMER;
-	lg.timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	r->timer.kind = EP_TIMER;
+	r->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
 				     TFD_CLOEXEC);
-	lg.tick_expected = lg.t_start + TICK_NSECS;
-	its.it_value.tv_sec = lg.tick_expected / NSEC_PER_SEC;
-	its.it_value.tv_nsec = lg.tick_expected % NSEC_PER_SEC;
-	if (lg.timer.fd < 0 ||
-	    timerfd_settime(lg.timer.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ||
-	    epoll_ctl(lg.epfd, EPOLL_CTL_ADD, lg.timer.fd, &ev) < 0) {
+	r->tick_expected = r->t_start + TICK_NSECS;
+	its.it_value.tv_sec = r->tick_expected / NSEC_PER_SEC;
+	its.it_value.tv_nsec = r->tick_expected % NSEC_PER_SEC;
+	if (r->timer.fd < 0 ||
+	    timerfd_settime(r->timer.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0 ||
+	    epoll_ctl(r->net.epfd, EPOLL_CTL_ADD, r->timer.fd, &ev) < 0) {
 		perror("loadgen: timer");
 		exit(EXIT_INTERNAL);
 	}
 }
 
-static void run_loop(void)
+static void run_loop(struct run *r)
 {
 	struct epoll_event events[MAX_EVENTS];
 	int i, n;
 
-	while (lg.phase < N_PHASES || lg.paused) {
-		n = epoll_wait(lg.epfd, events, MAX_EVENTS, 1000);
+	while (r->phase < N_PHASES || r->paused) {
+		n = epoll_wait(r->net.epfd, events, MAX_EVENTS, 1000);
 		if (n < 0 && errno != EINTR) {
 			perror("loadgen: epoll_wait");
 			exit(EXIT_INTERNAL);
@@ -781,7 +751,7 @@ static void run_loop(void)
 			struct endpoint *ep = events[i].data.ptr;
 
 			if (ep->kind == EP_TIMER)
-				on_tick(now_ns());
+				on_tick(r, now_ns());
 			else if (ep->fd < 0)
 				continue;	/* closed earlier in batch */
 			else if (ep->kind == EP_IMAP)
@@ -796,35 +766,38 @@ static void run_loop(void)
 
 int main(int argc, char **argv)
 {
+	static struct run run;
+	struct run *r = &run;
 	FILE *out = stdout;
 	int status;
 
-	if (!parse_options(argc, argv))
+	options_defaults(&r->opt);
+	if (!options_parse(&r->opt, argc, argv))
 		return EXIT_USAGE;
-	lg.tty = isatty(STDERR_FILENO);
+	r->diag.tty = isatty(STDERR_FILENO);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
-	raise_nofile_limit();
-	init_state();
-	lg.t_start = now_ns();
-	lg.t_start_real = lg.t_window_start = time(NULL);
-	lg.deadline = lg.t_start + opt.timeout_secs * NSEC_PER_SEC;
-	alarm(opt.timeout_secs + 60);
-	if ((lg.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+	raise_nofile_limit(r);
+	r->t_start = now_ns();
+	r->t_start_real = r->t_window_start = time(NULL);
+	init_run(r);
+	r->deadline = r->t_start + r->opt.timeout_secs * NSEC_PER_SEC;
+	alarm(r->opt.timeout_secs + 60);
+	if ((r->net.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		perror("loadgen: epoll_create1");
 		return EXIT_INTERNAL;
 	}
-	start_timer();
-	run_loop();
+	start_timer(r);
+	run_loop(r);
 	alarm(0);
-	if (!opt.no_progress && lg.tty)
+	if (!r->opt.no_progress && r->diag.tty)
 		fputc('\n', stderr);
-	if (opt.json_path != NULL &&
-	    (out = fopen(opt.json_path, "w")) == NULL) {
-		perror(opt.json_path);
+	if (r->opt.json_path != NULL &&
+	    (out = fopen(r->opt.json_path, "w")) == NULL) {
+		perror(r->opt.json_path);
 		out = stdout;
 	}
-	status = report(out);
+	status = report(out, r);
 	if (out != stdout)
 		fclose(out);
 	return status;

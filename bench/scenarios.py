@@ -43,6 +43,16 @@ class Scenario:
     # by chance in one side's deliveries or quiet phase and not the other's
     keepalive_interval: str = "30 mins"
     primary: str = "deliveries"     # deliveries | burst | storm | keepalive
+    # sample Pss and imap processes while the deliveries run
+    sample_deliveries: bool = False
+    # saturation ramp (loadgen --ramp-*): rate, rate x factor, ... each
+    # for ramp_step_secs until the LMTP p50 knee or ramp_max_rate
+    ramp_factor: float = 0.0
+    ramp_step_secs: int = 5
+    ramp_max_rate: float = 0.0
+    ramp_knee: float = 2.0
+    hot_users: int = 0          # users 1..K get hot_share of deliveries
+    hot_share: float = 0.5
     notes: tuple = ()
     quick: dict = field(default_factory=dict)   # overrides for --quick
 
@@ -52,6 +62,7 @@ class Scenario:
         return self.title.format(
             N=self.connections, U=self.users,
             per=self.connections // max(self.users, 1), burst=self.burst,
+            hot=self.hot_users,
             lmtp=self.lmtp_connections, storm=self.storm_rate,
             storm_secs=self.storm_secs)
 
@@ -117,8 +128,9 @@ class Scenario:
             + self.dovecot_conf)
 
     def loadgen_args(self):
+        # a ramp is bounded by its cap, not by a message count
         a = ["--connections", self.connections, "--users", self.users,
-             "--messages", self.messages,
+             "--messages", 0 if self.ramp_factor else self.messages,
              "--rate", "%g" % self.effective_rate(),
              "--min-spacing-ms", self.spacing_ms,
              "--lmtp-connections", self.lmtp_connections,
@@ -130,12 +142,34 @@ class Scenario:
             a += ["--flag-storm-rate", "%g" % self.storm_rate,
                   "--flag-storm-secs", self.storm_secs,
                   "--flag-storm-user", 1]
+        if self.ramp_factor:
+            a += ["--ramp-factor", "%g" % self.ramp_factor,
+                  "--ramp-step-secs", self.ramp_step_secs,
+                  "--ramp-max-rate", "%g" % self.ramp_max_rate,
+                  "--ramp-knee", "%g" % self.ramp_knee]
+        if self.hot_users:
+            a += ["--hot-users", self.hot_users,
+                  "--hot-share", "%g" % self.hot_share]
         return [str(x) for x in a]
+
+    def ramp_steps(self):
+        """Most steps the ramp can take (it may stop earlier)."""
+        if not self.ramp_factor:
+            return 0
+        n, rate = 1, self.rate
+        while rate * self.ramp_factor <= self.ramp_max_rate:
+            rate *= self.ramp_factor
+            n += 1
+        return n
 
     def timeout_secs(self):
         """loadgen --timeout-secs: generous, only a bound."""
         t = 60 + self.connections / SETUP_RATE_ESTIMATE
-        if self.messages:
+        if self.ramp_factor:
+            # each step's time, then its transactions drain
+            t += self.ramp_steps() * (self.ramp_step_secs + 10) + \
+                self.settle_secs
+        elif self.messages:
             t += self.messages / self.effective_rate() + self.settle_secs
         if self.burst:
             t += self.burst * 0.1 + self.settle_secs
@@ -213,7 +247,7 @@ def _scenarios():
         "hibernate", "{N} idlers, imap_hibernate_timeout = 1s",
         1000, 1000, messages=300, rate=20,
         dovecot_conf="imap_hibernate_timeout = 1s\n",
-        wait_after_setup=3.0,
+        wait_after_setup=3.0, sample_deliveries=True,
         notes=("20 deliveries/s: every stock wake-up forks an imap process; "
                "at 100/s that saturates the 2 cores (stock p50 764 ms "
                "instead of ~6 ms)",
@@ -222,6 +256,38 @@ def _scenarios():
                "the plugin does not hibernate yet: its clients stay in "
                "their imap processes"),
         quick=dict(connections=100, users=100, messages=40, hold_secs=2)))
+    s.append(Scenario(
+        "hibernate-mixed", "{N} idlers, {hot} hot mailboxes, "
+        "imap_hibernate_timeout = 1s", 1000, 1000, messages=600, rate=20,
+        spacing_ms=1000, hot_users=20, hot_share=0.5,
+        dovecot_conf="imap_hibernate_timeout = 1s\n",
+        wait_after_setup=3.0, sample_deliveries=True,
+        notes=("half the deliveries go to the hot mailboxes (at full "
+               "size one every 2 s each, longer than the 1 s hibernate "
+               "timeout: every one wakes its client, which hibernates "
+               "again before the next), the other half round-robin over "
+               "the quiet ones",
+               "Pss per connection (KiB/conn dlv) sampled every 2 s while "
+               "the deliveries run; imap forks: imap processes that "
+               "appeared meanwhile (a wake-up forks one)"),
+        quick=dict(connections=100, users=100, hot_users=10, messages=60,
+                   rate=10, hold_secs=2)))
+    for client_limit in (1, 50):
+        s.append(Scenario(
+            "saturation%s" % ("" if client_limit == 1 else "-cl50"),
+            "delivery rate ramp to LMTP's knee, {N} idlers",
+            1000, 1000, rate=10, spacing_ms=500, lmtp_connections=16,
+            client_limit=client_limit, ramp_factor=1.5, ramp_step_secs=5,
+            ramp_max_rate=2000, hold_secs=2, primary="saturation",
+            notes=("deliveries in steps (see params: rate, ramp_factor, "
+                   "ramp_step_secs, ramp_max_rate) over 16 LMTP "
+                   "connections; a side's rate (max rate/s) is the highest "
+                   "step before its LMTP .->250 p50 reached twice its "
+                   "first step's, a delivery failed or it fell behind "
+                   "(< 90 % of the offered rate), or the cap",),
+            quick=dict(connections=100, users=100, spacing_ms=200,
+                       ramp_step_secs=3, ramp_factor=2,
+                       ramp_max_rate=320)))
     s.append(Scenario(
         "keepalive-spread", "{N} idlers on {U} users, keepalive every 10 s",
         1000, 1000, client_limit=50, hold_secs=25, primary="keepalive",
@@ -331,6 +397,17 @@ def _poll_check(poll_ms):
     return ("no notification later than imap_idle_poll_interval", f)
 
 
+def _saturation_check():
+    def f(stock, plugin):
+        a = (plugin.get("saturation") or {}).get("rate")
+        b = (stock.get("saturation") or {}).get("rate")
+        if a is None or b is None:
+            return None, "no data"
+        return a >= b, "highest rate %g/s vs stock %g/s (%s)" % (
+            a, b, "ratio %.2f" % (a / b) if b else "stock 0")
+    return ("saturation rate >= stock's", f)
+
+
 def _ms(v):
     return "-" if v is None else "%.3f" % v
 
@@ -356,5 +433,8 @@ TARGETS = {
     "inotify128": [_poll_check(2000)],
     "single": [_zero_missed(), _idle_zero()],
     "hibernate": [_zero_missed()],
+    "hibernate-mixed": [_zero_missed()],
+    "saturation": [_saturation_check(), _zero_missed()],
+    "saturation-cl50": [_saturation_check(), _zero_missed()],
     "keepalive-spread": [],
 }

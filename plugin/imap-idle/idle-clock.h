@@ -8,6 +8,9 @@
 /* Monotonic milliseconds: every delay, deadline and elapsed time (the
    notify policy, the watch's waits).  Never steps with the wall clock. */
 uint64_t imap_idle_clock_monotonic_msecs(void);
+/* The same clock in microseconds: the latency of a push, where a
+   millisecond is most of it. */
+uint64_t imap_idle_clock_monotonic_usecs(void);
 
 /* Wall-clock milliseconds since the epoch: only to compare with file
    timestamps, which the kernel stamps from this clock, and to align

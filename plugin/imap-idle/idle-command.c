@@ -8,13 +8,14 @@
 #include "imap-sync.h"
 #include "idle-input.h"
 #include "notify-policy.h"
-#include "imap-idle-plugin.h"
 #include "idle-user.h"
 #include "idle-watch.h"
 #include "idle-keepalive.h"
 #include "idle-clock.h"
 #include "idle-dovecot-private.h"
 #include "idle-cpu-yield.h"
+#include "idle-push-event.h"
+#include "idle-events.h"
 #include "idle-command.h"
 
 /* The command's life: "+ idling", then syncs driven by notify-policy, each
@@ -40,6 +41,7 @@ struct idle_command {
 	struct idle_notify_policy policy;
 	struct imap_idle_watch *watch;
 	struct imap_idle_keepalive *keepalive;
+	struct imap_idle_push push;
 	/* the storage sync skipped by this idle's index-only syncs */
 	struct imap_idle_storage_claim storage_claim;
 	struct imap_sync_context *sync_ctx;
@@ -82,7 +84,7 @@ static void idle_stop_yielding(struct idle_command *ctx)
 {
 	if (ctx->yielding) {
 		ctx->yielding = FALSE;
-		idle_cpu_yield_idler_remove(ctx->event);
+		idle_cpu_yield_idler_remove(ctx->client->event);
 	}
 }
 
@@ -115,8 +117,10 @@ static void idle_finish(struct idle_command *ctx, const char *tagline)
 	e_debug(event_create_passthrough(ctx->event)->
 		set_name("imap_idle_finished")->
 		add_str("reply", tagline)->
-		add_int("syncs", ctx->syncs)->event(),
-		"IDLE finished after %u syncs: %s", ctx->syncs, tagline);
+		add_int("syncs", ctx->syncs)->
+		add_int("pushes", ctx->push.count)->event(),
+		"IDLE finished after %u syncs (%u pushed changes): %s",
+		ctx->syncs, ctx->push.count, tagline);
 	event_unref(&ctx->event);
 }
 
@@ -180,13 +184,14 @@ static bool idle_sync_start(struct idle_command *ctx)
 	struct client *client = ctx->client;
 	enum mailbox_sync_flags flags = idle_sync_flags(ctx);
 
-	idle_cpu_yield_update(ctx->event);
+	idle_cpu_yield_update(client->event);
 	idle_notify_policy_sync_started(&ctx->policy, imap_idle_clock_monotonic_msecs());
 	timeout_remove(&ctx->to_policy);
 	ctx->full_sync_owed = FALSE;
 	ctx->syncs++;
 	ctx->messages_before_sync = client->messages_count;
 	imap_idle_watch_sync_started(ctx->watch);
+	imap_idle_push_sync_started(&ctx->push, client);
 	ctx->sync_ctx = imap_sync_init(client, client->mailbox, 0, flags);
 	return idle_command_continue(ctx->cmd);
 }
@@ -261,10 +266,13 @@ static void idle_policy_timeout(struct idle_command *ctx)
 	action = idle_notify_policy_timer(&ctx->policy, imap_idle_clock_monotonic_msecs(),
 		ctx->watch != NULL && imap_idle_watch_still_changing(ctx->watch),
 		&deadline);
+	if (action == IDLE_NOTIFY_SYNC_NOW)
+		imap_idle_push_signal_now(&ctx->push, IDLE_PUSH_SOURCE_TIMER);
 	idle_apply_from_callback(ctx, action, deadline);
 }
 
-static void idle_changed(enum idle_watch_signal signal, void *context)
+static void idle_changed(const struct imap_idle_watch_change *change,
+			 void *context)
 {
 	struct idle_command *ctx = context;
 	enum idle_notify_action action;
@@ -272,10 +280,12 @@ static void idle_changed(enum idle_watch_signal signal, void *context)
 
 	if (ctx->ending != IDLE_DONE_NEED_MORE)
 		return;
-	if ((signal & IDLE_WATCH_SIGNAL_FULL_SYNC) != 0)
+	imap_idle_push_signal(&ctx->push, change->source, change->since_usecs);
+	if ((change->signal & IDLE_WATCH_SIGNAL_FULL_SYNC) != 0)
 		ctx->full_sync_owed = TRUE;
 	action = idle_notify_policy_change(&ctx->policy, imap_idle_clock_monotonic_msecs(),
-		(signal & IDLE_WATCH_SIGNAL_WRITER_BUSY) != 0, &deadline);
+		(change->signal & IDLE_WATCH_SIGNAL_WRITER_BUSY) != 0,
+		&deadline);
 	idle_apply_from_callback(ctx, action, deadline);
 }
 
@@ -288,6 +298,7 @@ static bool idle_end(struct idle_command *ctx)
 	    !ctx->sync_failed && !ctx->final_sync_started) {
 		ctx->final_sync_started = TRUE;
 		ctx->full_sync_owed = TRUE;
+		imap_idle_push_signal_now(&ctx->push, IDLE_PUSH_SOURCE_DONE);
 		return idle_sync_start(ctx);
 	}
 	idle_finish(ctx, idle_tagline(ctx));
@@ -350,6 +361,7 @@ idle_sync_done(struct idle_command *ctx, uint64_t *deadline_r)
 		ctx->sync_failed = TRUE;
 	} else {
 		imap_idle_watch_synced(ctx->watch);
+		imap_idle_push_sync_finished(&ctx->push, client, ctx->event);
 	}
 	ctx->sync_ctx = NULL;
 	return idle_notify_policy_sync_finished(&ctx->policy,
@@ -403,6 +415,8 @@ static bool idle_command_continue(struct client_command_context *cmd)
 	if (action == IDLE_NOTIFY_SYNC_NOW) {
 		/* changes arrived during the sync: one follow-up */
 		ctx->manual_cork = manual_cork;
+		imap_idle_push_signal_now(&ctx->push,
+					  IDLE_PUSH_SOURCE_FOLLOWUP);
 		return idle_sync_start(ctx);
 	}
 	(void)idle_apply(ctx, action, deadline);
@@ -436,13 +450,15 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	ctx->cmd = cmd;
 	ctx->client = client;
 	ctx->set = set;
-	ctx->event = event_create(cmd->event);
-	event_add_category(ctx->event, &event_category_imap_idle);
-	event_set_append_log_prefix(ctx->event, "imap-idle: ");
+	ctx->event = imap_idle_event_create(cmd->event);
+	if (client->mailbox != NULL) {
+		event_add_str(ctx->event, "mailbox",
+			      mailbox_get_vname(client->mailbox));
+	}
 	ctx->ending = IDLE_DONE_NEED_MORE;
 	if (set->yield_cpu) {
 		ctx->yielding = TRUE;
-		idle_cpu_yield_idler_add(ctx->event);
+		idle_cpu_yield_idler_add(client->event);
 	}
 	idle_done_scanner_init(&ctx->scanner, client->input_skip_line,
 			       client->set->imap_max_line_length);
@@ -458,6 +474,10 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 						   ctx->event, idle_changed,
 						   ctx);
 	}
+	/* what the first sync reports was there before any watch saw it */
+	imap_idle_push_signal_now(&ctx->push,
+		client->state_import_idle_continue ?
+		IDLE_PUSH_SOURCE_RESUME : IDLE_PUSH_SOURCE_START);
 	if (!client->state_import_idle_continue)
 		client_send_line(client, "+ idling");
 	else {
@@ -466,11 +486,9 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	}
 	e_debug(event_create_passthrough(ctx->event)->
 		set_name("imap_idle_started")->
-		add_str("mailbox", client->mailbox == NULL ? "" :
-			mailbox_get_vname(client->mailbox))->
 		add_str("watch", ctx->watch == NULL ? "none" :
-			imap_idle_watch_is_polling(ctx->watch) ? "poll" :
-			"notify")->event(),
+			idle_push_source_name(
+				imap_idle_watch_primary(ctx->watch)))->event(),
 		"IDLE started");
 
 	io_remove(&client->io);

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "imap-common.h"
 #include "master-service.h"
+#include "idle-events.h"
 #include "idle-cpu-yield.h"
 
 #include <sched.h>
@@ -44,20 +45,27 @@ static int set_policy(int policy)
 
 static void yield_refused(struct event *event, int policy)
 {
-	e_warning(event, "imap_idle_yield_cpu: sched_setscheduler(%s) failed: "
-		  "%m; this process keeps SCHED_OTHER, so idling clients' "
-		  "pushes may preempt deliveries (allow sched_setscheduler, "
-		  "or set imap_idle_yield_cpu = no to silence this)",
-		  policy_name(policy));
+	struct event *log_event = imap_idle_event_create(event);
+
+	e_warning(log_event, "imap_idle_yield_cpu: sched_setscheduler(%s) "
+		  "failed: %m; this process keeps SCHED_OTHER, so idling "
+		  "clients' pushes may preempt deliveries (allow "
+		  "sched_setscheduler, or set imap_idle_yield_cpu = no to "
+		  "silence this)", policy_name(policy));
+	event_unref(&log_event);
 	yield_state = YIELD_UNAVAILABLE;
 }
 
 static void yield_stuck(struct event *event)
 {
-	e_error(event, "imap_idle_yield_cpu: sched_setscheduler(SCHED_OTHER) "
-		"failed under SCHED_BATCH: %m; this imap process takes no new "
-		"clients and exits once its clients have left (allow "
-		"sched_setscheduler, or set imap_idle_yield_cpu = no)");
+	struct event *log_event = imap_idle_event_create(event);
+
+	e_error(log_event, "imap_idle_yield_cpu: "
+		"sched_setscheduler(SCHED_OTHER) failed under SCHED_BATCH: %m; "
+		"this imap process takes no new clients and exits once its "
+		"clients have left (allow sched_setscheduler, or set "
+		"imap_idle_yield_cpu = no)");
+	event_unref(&log_event);
 	yield_state = YIELD_STUCK;
 	batch_policy = TRUE;
 	master_service_stop_new_connections(master_service);

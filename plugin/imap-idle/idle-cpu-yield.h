@@ -14,7 +14,8 @@ struct event;
    under SCHED_OTHER before it runs.  Changing between the two needs no
    privilege. */
 
-/* An IDLE with imap_idle_yield_cpu = yes started / ended (its ending line
+/* event: the client's (a warning goes out through a child of it).
+   An IDLE with imap_idle_yield_cpu = yes started / ended (its ending line
    was read, or it was cancelled). */
 void idle_cpu_yield_idler_add(struct event *event);
 void idle_cpu_yield_idler_remove(struct event *event);

@@ -3,6 +3,8 @@
 #include "lib.h"
 #include "array.h"
 #include "ioloop.h"
+#include "idle-clock.h"
+#include "idle-ioloop-context.h"
 #include "idle-dir-watch.h"
 
 struct dir_watch {
@@ -13,6 +15,8 @@ struct dir_watch {
 	unsigned int listeners;
 	/* events were read; they are looked at together */
 	struct timeout *to_batch;
+	/* when the batch's first events were read */
+	uint64_t batch_read_usecs;
 	/* fan-outs of this directory running, nested ones included: a
 	   callback may unsubscribe the last subscriber, so freeing waits
 	   until the outermost one is over */
@@ -23,10 +27,21 @@ struct imap_idle_dir_sub {
 	struct dir_watch *dir;
 	imap_idle_dir_event_t *callback;
 	void *context;
+	/* the subscriber's, for its callbacks (idle-ioloop-context.h) */
+	struct ioloop_context *ioloop_ctx;
 	bool listening;
 };
 
 static ARRAY(struct dir_watch *) dir_watches = ARRAY_INIT;
+
+static void dir_sub_free(struct imap_idle_dir_sub **_sub)
+{
+	struct imap_idle_dir_sub *sub = *_sub;
+
+	*_sub = NULL;
+	imap_idle_ioloop_context_release(&sub->ioloop_ctx);
+	i_free(sub);
+}
 
 static void dir_watch_free(struct dir_watch *dir)
 {
@@ -45,7 +60,7 @@ static void dir_watch_free(struct dir_watch *dir)
 	timeout_remove(&dir->to_batch);
 	/* only at deinit: anyone left is a leak we clean up */
 	array_foreach_modifiable(&dir->subs, sub)
-		i_free(*sub);
+		dir_sub_free(sub);
 	array_free(&dir->subs);
 	i_free(dir->path);
 	i_free(dir);
@@ -63,6 +78,13 @@ static bool dir_watch_has(struct dir_watch *dir,
 	return FALSE;
 }
 
+static void dir_sub_call(void *context)
+{
+	struct imap_idle_dir_sub *sub = context;
+
+	sub->callback(sub->dir->batch_read_usecs, sub->context);
+}
+
 static void dir_watch_fan_out(struct dir_watch *dir)
 {
 	ARRAY(struct imap_idle_dir_sub *) snapshot;
@@ -75,8 +97,10 @@ static void dir_watch_fan_out(struct dir_watch *dir)
 	array_append_array(&snapshot, &dir->subs);
 	dir->fanout_depth++;
 	array_foreach(&snapshot, s) {
-		if (dir_watch_has(dir, *s) && (*s)->listening)
-			(*s)->callback((*s)->context);
+		if (dir_watch_has(dir, *s) && (*s)->listening) {
+			imap_idle_ioloop_context_call((*s)->ioloop_ctx,
+						      dir_sub_call, *s);
+		}
 	}
 	dir->fanout_depth--;
 	if (dir->fanout_depth == 0 && array_count(&dir->subs) == 0)
@@ -94,8 +118,10 @@ static void dir_watch_batch(struct dir_watch *dir)
 static void dir_watch_input(struct dir_watch *dir)
 {
 	/* the timeout runs right after the events of this read */
-	if (dir->to_batch == NULL)
+	if (dir->to_batch == NULL) {
+		dir->batch_read_usecs = imap_idle_clock_monotonic_usecs();
 		dir->to_batch = timeout_add_short(0, dir_watch_batch, dir);
+	}
 }
 
 static bool dir_watch_listen(struct dir_watch *dir)
@@ -154,6 +180,7 @@ imap_idle_dir_watch_subscribe(const char *path,
 	sub->dir = dir;
 	sub->callback = callback;
 	sub->context = context;
+	sub->ioloop_ctx = imap_idle_ioloop_context_capture();
 	sub->listening = TRUE;
 	array_push_back(&dir->subs, &sub);
 	return sub;
@@ -178,7 +205,7 @@ void imap_idle_dir_watch_unsubscribe(struct imap_idle_dir_sub **_sub)
 	}
 	if (sub->listening)
 		dir_watch_unlisten(dir);
-	i_free(sub);
+	dir_sub_free(&sub);
 	if (array_count(&dir->subs) == 0 && dir->fanout_depth == 0)
 		dir_watch_free(dir);
 }
@@ -202,7 +229,7 @@ const char *imap_idle_dir_watch_path(const struct imap_idle_dir_sub *sub)
 }
 
 void imap_idle_dir_watch_foreach_other(struct imap_idle_dir_sub *sub,
-				       imap_idle_dir_event_t *fn)
+				       imap_idle_dir_each_t *fn)
 {
 	struct imap_idle_dir_sub *const *s;
 

@@ -10,7 +10,11 @@
    subscribers all stop listening drops its kernel watch until one
    listens again. */
 
-typedef void imap_idle_dir_event_t(void *context);
+/* read_usecs: when the events were read (imap_idle_clock_monotonic_usecs()),
+   which for a late subscriber of a large fan-out is well before its
+   call. */
+typedef void imap_idle_dir_event_t(uint64_t read_usecs, void *context);
+typedef void imap_idle_dir_each_t(void *context);
 
 /* Subscribes to changes in the directory at path; the subscription
    listens from the start.  The callback may unsubscribe anyone (itself
@@ -32,7 +36,7 @@ const char *imap_idle_dir_watch_path(const struct imap_idle_dir_sub *sub);
 /* Calls fn with the context of every other subscriber of sub's
    directory.  fn must not subscribe or unsubscribe. */
 void imap_idle_dir_watch_foreach_other(struct imap_idle_dir_sub *sub,
-				       imap_idle_dir_event_t *fn);
+				       imap_idle_dir_each_t *fn);
 
 /* Drops every directory watch; plugin deinit. */
 void imap_idle_dir_watch_deinit(void);

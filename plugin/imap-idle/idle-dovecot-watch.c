@@ -3,6 +3,9 @@
 #include "lib.h"
 #include "master-service.h"
 #include "mail-storage.h"
+#include "log-limit.h"
+#include "idle-events.h"
+#include "idle-ioloop-context.h"
 #include "idle-dovecot-watch.h"
 
 /* Dovecot's watches of one path in a process share the kernel's watch
@@ -11,12 +14,15 @@
    the watch of other sessions, NOTIFY or a built-in IDLE), and the renew
    after a neighbour stops. */
 
-static bool watch_only_logged = FALSE;
+/* each client selecting such a mailbox would log it again */
+static struct idle_log_limit watch_only_limit;
 
 static void dovecot_notify(struct mailbox *box ATTR_UNUSED,
 			   struct imap_idle_dovecot_watch *dw)
 {
-	dw->callback(dw->context);
+	/* Dovecot's delay timeout was added by an inotify callback */
+	imap_idle_ioloop_context_call(dw->ioloop_ctx, dw->callback,
+				      dw->context);
 }
 
 void imap_idle_dovecot_watch_start(struct imap_idle_dovecot_watch *dw,
@@ -28,6 +34,7 @@ void imap_idle_dovecot_watch_start(struct imap_idle_dovecot_watch *dw,
 	dw->box = box;
 	dw->callback = callback;
 	dw->context = context;
+	dw->ioloop_ctx = imap_idle_ioloop_context_capture();
 	dw->started = TRUE;
 	mailbox_notify_changes(box, dovecot_notify, dw);
 }
@@ -37,6 +44,7 @@ void imap_idle_dovecot_watch_stop(struct imap_idle_dovecot_watch *dw)
 	if (!dw->started)
 		return;
 	dw->started = FALSE;
+	imap_idle_ioloop_context_release(&dw->ioloop_ctx);
 	mailbox_notify_changes_stop(dw->box);
 }
 
@@ -69,14 +77,16 @@ void imap_idle_dovecot_watch_renew(struct imap_idle_dovecot_watch *dw)
 
 void imap_idle_dovecot_watch_log_only(struct event *event, const char *why)
 {
+	const char *more;
+
 	e_debug(event_create_passthrough(event)->
 		set_name("imap_idle_dovecot_watch_only")->
 		add_str("reason", why)->event(),
 		"Watching the mailbox with Dovecot's own watch only: %s", why);
-	if (watch_only_logged)
+	if ((more = imap_idle_log_limited(&watch_only_limit)) == NULL)
 		return;
-	watch_only_logged = TRUE;
 	e_info(event, "%s, so idling clients of this process learn of "
 	       "its changes as with Dovecot's own IDLE (a full sync on each "
-	       "signal of Dovecot's watch, which comes 0.5 s late)", why);
+	       "signal of Dovecot's watch, which comes 0.5 s late)%s", why,
+	       more);
 }

@@ -17,6 +17,8 @@ struct imap_idle_dovecot_watch {
 	struct mailbox *box;
 	imap_idle_dovecot_watch_callback_t *callback;
 	void *context;
+	/* its client's, for the callback (idle-ioloop-context.h) */
+	struct ioloop_context *ioloop_ctx;
 	bool started;
 	/* stopped while its client isn't listening */
 	bool paused;
@@ -40,7 +42,7 @@ bool imap_idle_dovecot_watch_resume(struct imap_idle_dovecot_watch *dw);
 void imap_idle_dovecot_watch_renew(struct imap_idle_dovecot_watch *dw);
 
 /* Logs why a mailbox is watched with Dovecot's own watch only: a debug
-   event each time, an info line once per process. */
+   event each time, an info line rate-limited (idle-events.h). */
 void imap_idle_dovecot_watch_log_only(struct event *event, const char *why);
 
 #endif

@@ -3,27 +3,33 @@
 #include "lib.h"
 #include "ioloop.h"
 #include "watch-schedule.h"
+#include "log-limit.h"
+#include "idle-events.h"
 #include "idle-poll.h"
 
-static bool poll_warning_logged = FALSE;
+/* every new client of the process would warn again while the limits
+   stay reached */
+static struct idle_log_limit poll_warning_limit;
 
 static void log_poll_fallback(struct event *event, const char *why)
 {
+	const char *more;
+
 	e_debug(event_create_passthrough(event)->
 		set_name("imap_idle_poll_fallback")->
 		add_str("reason", why)->event(),
 		"Polling the mailbox for changes: %s", why);
-	if (poll_warning_logged || strcmp(why, IMAP_IDLE_POLL_FORCED_REASON) == 0)
+	if (strcmp(why, IMAP_IDLE_POLL_FORCED_REASON) == 0 ||
+	    (more = imap_idle_log_limited(&poll_warning_limit)) == NULL)
 		return;
-	poll_warning_logged = TRUE;
 	e_warning(event,
 		  "Filesystem notifications are unavailable (%s), so idling "
 		  "clients of this process learn of changes by polling every "
 		  "imap_idle_poll_interval. Fix: raise the inotify limits, "
 		  "e.g. sysctl -w fs.inotify.max_user_instances=8192 "
 		  "fs.inotify.max_user_watches=1048576 (the instance limit "
-		  "must exceed the number of imap processes per mail uid)",
-		  why);
+		  "must exceed the number of imap processes per mail uid)%s",
+		  why, more);
 }
 
 struct timeout *

@@ -13,8 +13,8 @@ typedef void imap_idle_poll_callback_t(void *context);
 
 /* Calls callback every poll period for imap_idle_poll_interval (see
    idle_watch_schedule_poll_msecs()), and logs why: a debug event each
-   time, and once per process a warning naming the fix, unless polling
-   was asked for.  Remove the returned timeout to stop. */
+   time, and a warning naming the fix (rate-limited, see idle-events.h),
+   unless polling was asked for.  Remove the returned timeout to stop. */
 struct timeout *
 imap_idle_poll_start(unsigned int poll_interval_msecs, struct event *event,
 		     const char *why, imap_idle_poll_callback_t *callback,

@@ -10,6 +10,7 @@
 #include "idle-log-position.h"
 #include "idle-maildir-writers.h"
 #include "idle-poll.h"
+#include "idle-clock.h"
 #include "idle-watch.h"
 
 /* Three change sources feed one callback:
@@ -71,7 +72,21 @@ static void dirs_check_later(struct imap_idle_watch *watch,
 	}
 }
 
-static void watch_check(struct imap_idle_watch *watch, bool include_dirs)
+static void watch_notify(struct imap_idle_watch *watch,
+			 enum idle_watch_signal signal,
+			 enum idle_push_source source, uint64_t since_usecs)
+{
+	struct imap_idle_watch_change change = {
+		.signal = signal,
+		.source = source,
+		.since_usecs = since_usecs,
+	};
+
+	watch->callback(&change, watch->context);
+}
+
+static void watch_check(struct imap_idle_watch *watch, bool include_dirs,
+			enum idle_push_source source, uint64_t since_usecs)
 {
 	struct idle_watch_check_input input;
 	struct idle_watch_check check;
@@ -95,41 +110,47 @@ static void watch_check(struct imap_idle_watch *watch, bool include_dirs)
 	if (check.arm_recheck)
 		dirs_check_later(watch, IDLE_DIR_TRUST_RECHECK_MSECS);
 	if (check.signal != 0)
-		watch->callback(check.signal, watch->context);
+		watch_notify(watch, check.signal, source, since_usecs);
 }
 
 static void dirs_check_timeout(struct imap_idle_watch *watch)
 {
 	timeout_remove(&watch->to_dirs_check);
-	watch_check(watch, FALSE);
+	watch_check(watch, FALSE, IDLE_PUSH_SOURCE_RECHECK,
+		    imap_idle_clock_monotonic_usecs());
 }
 
-static void dir_event(void *context)
+static void dir_event(uint64_t read_usecs, void *context)
 {
 	struct imap_idle_watch *watch = context;
 
-	watch_check(watch, FALSE);
+	watch_check(watch, FALSE, IDLE_PUSH_SOURCE_WATCH, read_usecs);
 }
 
 static void poll_timeout(void *context)
 {
 	struct imap_idle_watch *watch = context;
 
-	watch_check(watch, TRUE);
+	watch_check(watch, TRUE, IDLE_PUSH_SOURCE_POLL,
+		    imap_idle_clock_monotonic_usecs());
 }
 
 static void dovecot_watch_signal(void *context)
 {
 	struct imap_idle_watch *watch = context;
+	uint64_t now = imap_idle_clock_monotonic_usecs();
 
 	/* dbox: Dovecot watches the transaction log itself, through which
 	   every change goes, so the log position says it all; maildir: the
 	   log or the directories.  Otherwise: take it as is. */
 	if (watch->storage.dovecot_watches_log ||
-	    watch->storage.check_new_cur)
-		watch_check(watch, watch->storage.check_new_cur);
-	else
-		watch->callback(IDLE_WATCH_SIGNAL_FULL_SYNC, watch->context);
+	    watch->storage.check_new_cur) {
+		watch_check(watch, watch->storage.check_new_cur,
+			    IDLE_PUSH_SOURCE_DOVECOT, now);
+	} else {
+		watch_notify(watch, IDLE_WATCH_SIGNAL_FULL_SYNC,
+			     IDLE_PUSH_SOURCE_DOVECOT, now);
+	}
 }
 
 static void watch_start_polling(struct imap_idle_watch *watch,
@@ -314,9 +335,14 @@ bool imap_idle_watch_storage_sync_owed(struct imap_idle_watch *watch)
 		IDLE_DIR_CLEAN;
 }
 
-bool imap_idle_watch_is_polling(const struct imap_idle_watch *watch)
+enum idle_push_source
+imap_idle_watch_primary(const struct imap_idle_watch *watch)
 {
-	return watch->polling;
+	if (watch->polling)
+		return IDLE_PUSH_SOURCE_POLL;
+	if (watch->storage.dovecot_watch_only_reason != NULL)
+		return IDLE_PUSH_SOURCE_DOVECOT;
+	return IDLE_PUSH_SOURCE_WATCH;
 }
 
 void imap_idle_watch_deinit(void)

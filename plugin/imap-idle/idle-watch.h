@@ -3,16 +3,27 @@
 #define IDLE_WATCH_H
 
 #include "watch-check.h"
+#include "push-source.h"
 
 struct mailbox;
 struct event;
 struct idle_settings;
 
+/* What one look at the mailbox found, and who asked for the look. */
+struct imap_idle_watch_change {
+	enum idle_watch_signal signal;
+	/* the plugin's watch, Dovecot's, the poll or the maildir re-check */
+	enum idle_push_source source;
+	/* when the source noticed (imap_idle_clock_monotonic_usecs()) */
+	uint64_t since_usecs;
+};
+
 /* Change sources for one idling client's selected mailbox, combined into
    one callback with the signals of watch-check.h.  The callback is never
    called from inside imap_idle_watch_*() itself. */
-typedef void imap_idle_watch_callback_t(enum idle_watch_signal signal,
-					void *context);
+typedef void
+imap_idle_watch_callback_t(const struct imap_idle_watch_change *change,
+			   void *context);
 
 struct imap_idle_watch *
 imap_idle_watch_start(struct mailbox *box, const struct idle_settings *set,
@@ -47,9 +58,12 @@ bool imap_idle_watch_index_sync_suffices(const struct imap_idle_watch *watch);
    bypassed Dovecot); for the end of an idle without a final sync. */
 bool imap_idle_watch_storage_sync_owed(struct imap_idle_watch *watch);
 
-/* TRUE when this watch polls because filesystem notifications can't be
-   used for this mailbox. */
-bool imap_idle_watch_is_polling(const struct imap_idle_watch *watch);
+/* What is expected to report the mailbox's changes: the plugin's watch
+   (IDLE_PUSH_SOURCE_WATCH), Dovecot's watch alone (_DOVECOT, see
+   idle-storage.c) or the poll (_POLL, filesystem notifications can't be
+   used or imap_idle_force_poll). */
+enum idle_push_source
+imap_idle_watch_primary(const struct imap_idle_watch *watch);
 
 /* Drops the process-wide directory watches; plugin deinit. */
 void imap_idle_watch_deinit(void);

@@ -99,6 +99,26 @@ def free_ports(count):
             s.close()
 
 
+def process_tree(root_pid):
+    """root_pid and all its descendants, from /proc (also bench/run's)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
 def _plugin_module_dir(tmp):
     """Dovecot's own modules plus ours, so a config may still name any of
     Debian's plugins next to imap_idle."""
@@ -108,12 +128,13 @@ def _plugin_module_dir(tmp):
             else "run make"))
     moddir = os.path.join(tmp, "modules")
     os.mkdir(moddir)
+    ours = os.path.basename(PLUGIN_SO)
     for name in os.listdir(SYSTEM_MODULEDIR):
         src = os.path.join(SYSTEM_MODULEDIR, name)
         # an installed imap_idle is replaced by the one under test
-        if os.path.isfile(src) and name != PLUGIN_NAME:
+        if os.path.isfile(src) and name not in (PLUGIN_NAME, ours):
             os.symlink(src, os.path.join(moddir, name))
-    os.symlink(PLUGIN_SO, os.path.join(moddir, os.path.basename(PLUGIN_SO)))
+    os.symlink(PLUGIN_SO, os.path.join(moddir, ours))
     if DOVECOT_24:
         _check_settings_module()
     return moddir
@@ -343,22 +364,7 @@ class DovecotInstance:
         """The master and all its descendants, from /proc."""
         if self.master_pid is None:
             return []
-        children = {}
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d))
-        out, todo = [], [self.master_pid]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
-        return out
+        return process_tree(self.master_pid)
 
     def mail_home(self, user):
         return os.path.join(self.tmp, "home", user)
@@ -413,6 +419,9 @@ def _mail_plugins_24(m):
 _CONFIG_24_RULES = [
     (r"^disable_plaintext_auth = no$",
      "auth_allow_cleartext = yes"),
+    # 2.4 has no INDEX= in mail_path: the index path is its own setting
+    (r"^mail_location = (\w+):([^:\n]*):INDEX=(\S+)$",
+     r"mail_driver = \1\nmail_path = \2\nmail_index_path = \3"),
     (r"^mail_location = (\w+):(.*)$", r"mail_driver = \1\nmail_path = \2"),
     (r"^(passdb|userdb) \{\n  driver = passwd-file\n"
      r"  args = (?:scheme=\w+ )?(\S+)\n\}",

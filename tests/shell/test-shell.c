@@ -17,6 +17,7 @@
 #include "idle-input.h"
 #include "idle-user.h"
 #include "idle-keepalive.h"
+#include "idle-clock.h"
 #include "idle-dir-watch.h"
 
 #include <fcntl.h>
@@ -214,8 +215,20 @@ struct fanout_test {
 	const char *dir;
 	struct imap_idle_dir_sub *a, *b;
 	unsigned int a_calls, b_calls;
+	/* read_usecs of a's and b's calls; whether one was later than the
+	   call itself */
+	uint64_t a_read[2], b_read;
+	bool read_in_future;
 	bool nested_done, gave_up;
 };
+
+static void fanout_note_read(struct fanout_test *t, uint64_t *slot,
+			     uint64_t read_usecs)
+{
+	*slot = read_usecs;
+	if (read_usecs > imap_idle_clock_monotonic_usecs())
+		t->read_in_future = TRUE;
+}
 
 static void dir_touch(const char *dir, const char *name)
 {
@@ -236,10 +249,12 @@ static void fanout_gave_up(struct fanout_test *t)
 /* a's first call is the outer fan-out: it changes the directory again and
    runs the ioloop until the nested fan-out of the same directory, in
    which a unsubscribes everyone, is over */
-static void nested_a_event(void *context)
+static void nested_a_event(uint64_t read_usecs, void *context)
 {
 	struct fanout_test *t = context;
 
+	if (t->a_calls < N_ELEMENTS(t->a_read))
+		fanout_note_read(t, &t->a_read[t->a_calls], read_usecs);
 	if (++t->a_calls == 1) {
 		dir_touch(t->dir, "second");
 		while (!t->nested_done && !t->gave_up)
@@ -252,15 +267,22 @@ static void nested_a_event(void *context)
 	t->nested_done = TRUE;
 }
 
-static void count_b_event(void *context)
+static void count_b_event(uint64_t read_usecs, void *context)
 {
 	struct fanout_test *t = context;
 
+	fanout_note_read(t, &t->b_read, read_usecs);
 	t->b_calls++;
 }
 
+static void stop_b_event(uint64_t read_usecs, void *context)
+{
+	count_b_event(read_usecs, context);
+	io_loop_stop(current_ioloop);
+}
+
 /* b unsubscribes both within one fan-out, a's turn still to come */
-static void last_b_event(void *context)
+static void last_b_event(uint64_t read_usecs ATTR_UNUSED, void *context)
 {
 	struct fanout_test *t = context;
 
@@ -270,10 +292,11 @@ static void last_b_event(void *context)
 	io_loop_stop(current_ioloop);
 }
 
-static void count_a_event(void *context)
+static void count_a_event(uint64_t read_usecs, void *context)
 {
 	struct fanout_test *t = context;
 
+	fanout_note_read(t, &t->a_read[0], read_usecs);
 	t->a_calls++;
 }
 
@@ -334,6 +357,24 @@ static void test_dir_watch_nested_fanout(void)
 	test_assert(t.nested_done);
 	test_assert(t.a_calls == 2);
 	test_assert(t.b_calls == 0);
+	/* the nested batch was read during the outer one's call */
+	test_assert(t.a_read[0] > 0 && t.a_read[1] >= t.a_read[0]);
+	test_assert(!t.read_in_future);
+	fanout_dir_remove(t.dir);
+	test_end();
+}
+
+static void test_dir_watch_read_time(void)
+{
+	struct fanout_test t;
+
+	test_begin("dir watch: every subscriber gets the batch's read time");
+	i_zero(&t);
+	t.dir = fanout_dir();
+	fanout_run(&t, count_a_event, stop_b_event, FALSE);
+	test_assert(t.a_calls == 1 && t.b_calls == 1);
+	test_assert(t.a_read[0] > 0 && t.a_read[0] == t.b_read);
+	test_assert(!t.read_in_future);
 	fanout_dir_remove(t.dir);
 	test_end();
 }
@@ -359,6 +400,91 @@ static void test_dir_watch_last_unsubscribe_in_fanout(void)
 	test_end();
 }
 
+/* Each subscriber's callback runs under the ioloop context it subscribed
+   in (its user's), though the process's one inotify io, and so the batch
+   timeout, belong to the first subscriber's */
+struct context_test {
+	struct ioloop_context *ctx_a, *ctx_b;
+	struct ioloop_context *seen_a, *seen_b;
+	unsigned int calls;
+	bool gave_up;
+};
+
+static void context_note(struct context_test *t, struct ioloop_context **seen)
+{
+	*seen = io_loop_get_current_context(current_ioloop);
+	if (++t->calls == 2)
+		io_loop_stop(current_ioloop);
+}
+
+static void context_a_event(uint64_t read_usecs ATTR_UNUSED, void *context)
+{
+	struct context_test *t = context;
+
+	context_note(t, &t->seen_a);
+}
+
+static void context_b_event(uint64_t read_usecs ATTR_UNUSED, void *context)
+{
+	struct context_test *t = context;
+
+	context_note(t, &t->seen_b);
+}
+
+static void context_gave_up(struct context_test *t)
+{
+	t->gave_up = TRUE;
+	io_loop_stop(current_ioloop);
+}
+
+static struct imap_idle_dir_sub *
+context_subscribe(struct ioloop_context *ctx, const char *dir,
+		  imap_idle_dir_event_t *callback, struct context_test *t)
+{
+	struct imap_idle_dir_sub *sub;
+
+	io_loop_context_activate(ctx);
+	sub = imap_idle_dir_watch_subscribe(dir, callback, t);
+	io_loop_context_deactivate(ctx);
+	return sub;
+}
+
+static void test_dir_watch_subscriber_context(void)
+{
+	struct ioloop *ioloop;
+	struct imap_idle_dir_sub *a, *b;
+	struct timeout *to_safety;
+	struct context_test t;
+	const char *dir;
+
+	test_begin("dir watch: callbacks run in the subscriber's context");
+	i_zero(&t);
+	dir = fanout_dir();
+	ioloop = io_loop_create();
+	t.ctx_a = io_loop_context_new(ioloop);
+	t.ctx_b = io_loop_context_new(ioloop);
+	a = context_subscribe(t.ctx_a, dir, context_a_event, &t);
+	b = context_subscribe(t.ctx_b, dir, context_b_event, &t);
+	test_assert(a != NULL && b != NULL);
+	dir_touch(dir, "first");
+	/* not a timing assertion: only keeps a broken watch from hanging */
+	to_safety = timeout_add(10000, context_gave_up, &t);
+	io_loop_run(ioloop);
+	timeout_remove(&to_safety);
+	test_assert(!t.gave_up);
+	test_assert(t.seen_a == t.ctx_a);
+	test_assert(t.seen_b == t.ctx_b);
+	test_assert(io_loop_get_current_context(ioloop) == NULL);
+	imap_idle_dir_watch_unsubscribe(&a);
+	imap_idle_dir_watch_unsubscribe(&b);
+	imap_idle_dir_watch_deinit();
+	io_loop_context_unref(&t.ctx_a);
+	io_loop_context_unref(&t.ctx_b);
+	io_loop_destroy(&ioloop);
+	fanout_dir_remove(dir);
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -370,6 +496,8 @@ int main(void)
 		test_keepalive_timer,
 		test_dir_watch_nested_fanout,
 		test_dir_watch_last_unsubscribe_in_fanout,
+		test_dir_watch_read_time,
+		test_dir_watch_subscriber_context,
 		NULL
 	};
 	return test_run(test_functions);
