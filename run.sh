@@ -19,7 +19,8 @@ cd "$(dirname "$0")"
 PACKAGES="gcc make autoconf automake libtool pkg-config
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 	libsodium-dev libcunit1-dev libhiredis-dev redis-server
-	python3 python3-pytest debootstrap strace"
+	python3 python3-pytest debootstrap strace
+	clang-14 libclang-rt-14-dev valgrind"
 # `./run.sh package` also needs these
 PACKAGE_TOOLS="debhelper dpkg-dev lintian"
 

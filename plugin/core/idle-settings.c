@@ -154,6 +154,31 @@ static void format_time(char *buf, size_t size, unsigned int msecs)
 		snprintf(buf, size, "%ums", msecs);
 }
 
+/* The value as the error quotes it: a userdb (SQL, LDAP) can hand over
+   any bytes, and the error becomes one log line, so control and non-ASCII
+   bytes show as '?', and a long value is cut so that the accepted form
+   still fits in the message. */
+#define QUOTED_VALUE_MAX 64
+
+static void quote_value(char *buf, size_t size, const char *value)
+{
+	size_t i, max = size - 1;
+	bool cut = strlen(value) > max;
+
+	if (cut)
+		max -= 3;
+	for (i = 0; i < max && value[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		buf[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	if (cut) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+}
+
 static void time_range_error(const struct idle_setting_def *def,
 			     const char *value, char *error_buf,
 			     size_t error_size)
@@ -168,9 +193,12 @@ static void time_range_error(const struct idle_setting_def *def,
 		 def->key, value, min, max, def->key, def->default_text);
 }
 
-static void setting_error(const struct idle_setting_def *def, const char *value,
+static void setting_error(const struct idle_setting_def *def, const char *raw,
 			  char *error_buf, size_t error_size)
 {
+	char value[QUOTED_VALUE_MAX + 1];
+
+	quote_value(value, sizeof(value), raw);
 	switch (def->type) {
 	case IDLE_SETTING_TIME:
 		time_range_error(def, value, error_buf, error_size);

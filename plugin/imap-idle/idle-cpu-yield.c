@@ -3,34 +3,101 @@
 /* for SCHED_BATCH */
 #define _GNU_SOURCE
 #include "imap-common.h"
+#include "master-service.h"
 #include "idle-events.h"
 #include "idle-cpu-yield.h"
 
 #include <sched.h>
 
+/* The process must never run a client's command under SCHED_BATCH, so
+   before the first switch it tries both ways (SCHED_OTHER, SCHED_BATCH,
+   SCHED_OTHER again) while nothing is waiting: a filter that refuses one
+   of them (seccomp, a container runtime, an LD_PRELOAD shim) is found
+   while the process can still run as usual, and the setting is off for
+   the process's life.  Should SCHED_OTHER still be refused later (a
+   filter that changes its mind), the process takes no new clients and
+   exits once its clients have left. */
+
+enum yield_state {
+	YIELD_UNTRIED = 0,
+	YIELD_AVAILABLE,
+	/* refused before any client ran under SCHED_BATCH */
+	YIELD_UNAVAILABLE,
+	/* SCHED_OTHER refused while under SCHED_BATCH */
+	YIELD_STUCK,
+};
+
 static unsigned int yielding_idlers = 0;
 static bool batch_policy = FALSE;
-/* sched_setscheduler() failed once: stop trying (seccomp, odd kernels) */
-static bool yield_unavailable = FALSE;
+static enum yield_state yield_state = YIELD_UNTRIED;
+
+static const char *policy_name(int policy)
+{
+	return policy == SCHED_BATCH ? "SCHED_BATCH" : "SCHED_OTHER";
+}
+
+static int set_policy(int policy)
+{
+	struct sched_param param = { .sched_priority = 0 };
+
+	return sched_setscheduler(0, policy, &param);
+}
+
+static void yield_refused(struct event *event, int policy)
+{
+	struct event *log_event = imap_idle_event_create(event);
+
+	e_warning(log_event, "imap_idle_yield_cpu: sched_setscheduler(%s) "
+		  "failed: %m; this process keeps SCHED_OTHER, so idling "
+		  "clients' pushes may preempt deliveries (allow "
+		  "sched_setscheduler, or set imap_idle_yield_cpu = no to "
+		  "silence this)", policy_name(policy));
+	event_unref(&log_event);
+	yield_state = YIELD_UNAVAILABLE;
+}
+
+static void yield_stuck(struct event *event)
+{
+	struct event *log_event = imap_idle_event_create(event);
+
+	e_error(log_event, "imap_idle_yield_cpu: "
+		"sched_setscheduler(SCHED_OTHER) failed under SCHED_BATCH: %m; "
+		"this imap process takes no new clients and exits once its "
+		"clients have left (allow sched_setscheduler, or set "
+		"imap_idle_yield_cpu = no)");
+	event_unref(&log_event);
+	yield_state = YIELD_STUCK;
+	batch_policy = TRUE;
+	master_service_stop_new_connections(master_service);
+}
+
+/* Returns TRUE if the process may switch between the two policies. */
+static bool yield_probe(struct event *event)
+{
+	if (set_policy(SCHED_OTHER) < 0) {
+		yield_refused(event, SCHED_OTHER);
+		return FALSE;
+	}
+	if (set_policy(SCHED_BATCH) < 0) {
+		yield_refused(event, SCHED_BATCH);
+		return FALSE;
+	}
+	if (set_policy(SCHED_OTHER) < 0) {
+		yield_stuck(event);
+		return FALSE;
+	}
+	yield_state = YIELD_AVAILABLE;
+	return TRUE;
+}
 
 static void set_batch_policy(struct event *event, bool batch)
 {
-	struct sched_param param = { .sched_priority = 0 };
-	struct event *log_event;
-
-	if (sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER,
-			       &param) < 0) {
-		log_event = imap_idle_event_create(event);
-		e_warning(log_event, "imap_idle_yield_cpu: "
-			  "sched_setscheduler(%s) failed: %m; idling "
-			  "clients' pushes may preempt deliveries (set "
-			  "imap_idle_yield_cpu = no to silence this)",
-			  batch ? "SCHED_BATCH" : "SCHED_OTHER");
-		event_unref(&log_event);
-		yield_unavailable = TRUE;
-		return;
-	}
-	batch_policy = batch;
+	if (set_policy(batch ? SCHED_BATCH : SCHED_OTHER) == 0)
+		batch_policy = batch;
+	else if (batch)
+		yield_refused(event, SCHED_BATCH);
+	else
+		yield_stuck(event);
 }
 
 void idle_cpu_yield_update(struct event *event)
@@ -40,8 +107,20 @@ void idle_cpu_yield_update(struct event *event)
 	bool want = yielding_idlers > 0 &&
 		yielding_idlers >= imap_client_count;
 
-	if (want != batch_policy && !yield_unavailable)
-		set_batch_policy(event, want);
+	if (want == batch_policy)
+		return;
+	switch (yield_state) {
+	case YIELD_UNTRIED:
+		if (!yield_probe(event))
+			return;
+		break;
+	case YIELD_AVAILABLE:
+		break;
+	case YIELD_UNAVAILABLE:
+	case YIELD_STUCK:
+		return;
+	}
+	set_batch_policy(event, want);
 }
 
 void idle_cpu_yield_idler_add(struct event *event)

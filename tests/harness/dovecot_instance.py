@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 
+import runtime_checks
+
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
 DOVECOT_LDA = "/usr/lib/dovecot/dovecot-lda"
@@ -198,6 +200,9 @@ class DovecotInstance:
         self.tmp = None
         self.proc = None
         self.master_pid = None
+        # sanitizer/valgrind reports read so far (runtime_checks.py)
+        self.runtime_seen = set()
+        self.runtime_findings = []
         if start:
             self.start()
 
@@ -239,13 +244,15 @@ class DovecotInstance:
         plugin_block = "".join("  %s = %s\n" % kv
                                for kv in self.settings.items())
         self.conf_path = os.path.join(t, "dovecot.conf")
+        checks_conf, checks_service = runtime_checks.prepare(t)
         with open(self.conf_path, "w") as f:
             f.write(config_24(CONFIG_TEMPLATE.format(
                 tmp=t, imap_port=self.imap_port, lmtp_port=self.lmtp_port,
                 mail_location=MAIL_LOCATIONS[self.mail_format],
                 moddir=moddir, imap_mail_plugins=plugins,
-                plugin_block=plugin_block, service_imap=self.service_imap,
-                extra_conf=self.extra_conf)))
+                plugin_block=plugin_block,
+                service_imap=checks_service + self.service_imap,
+                extra_conf=checks_conf + self.extra_conf)))
 
     def _launch(self):
         self.proc = subprocess.Popen(
@@ -291,6 +298,7 @@ class DovecotInstance:
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
         self.proc = None
+        self.runtime_findings += self.new_runtime_findings()
         if self.tmp is not None and not self.keep_tmp:
             # a mail process that forked after the snapshot above may
             # still write below tmp for a moment: try again briefly
@@ -346,6 +354,11 @@ class DovecotInstance:
                 return f.read()
         except (OSError, TypeError, AttributeError):
             return ""
+
+    def new_runtime_findings(self):
+        """Sanitizer/valgrind reports with a plugin frame that appeared
+        since the last call (none unless runtime_checks is enabled)."""
+        return runtime_checks.findings(self.tmp, self.runtime_seen)
 
     def descendant_pids(self):
         """The master and all its descendants, from /proc."""

@@ -83,6 +83,12 @@ def _stop_all(instances):
     return logs
 
 
+def _check_runtime(found, label):
+    """Sanitizer/valgrind reports with a plugin frame (make
+    check-sanitizers, make check-valgrind; none otherwise)."""
+    return h.runtime_checks.format_findings(found, label) if found else None
+
+
 def _check_log(text, label):
     bad = h.bad_log_lines(text)
     if bad:
@@ -108,6 +114,8 @@ def dovecot(request):
     logs = _stop_all(started)
     problems = [p for p in (_check_log(logs[i], labels[i]) for i in started)
                 if p]
+    problems += [p for p in (_check_runtime(i.runtime_findings, labels[i])
+                             for i in started) if p]
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
 
@@ -150,6 +158,8 @@ def _shared_pool():
     logs = _stop_all(insts)
     problems = [p for p in (_check_log(logs[i], labels[i]) for i in insts)
                 if p]
+    problems += [p for p in (_check_runtime(i.runtime_findings, labels[i])
+                             for i in insts) if p]
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
 
@@ -183,6 +193,9 @@ def shared_dovecot(request, _shared_pool):
                             "the test closed its connections"
                             % (sorted(left), _label(inst)))
         p = _check_log(inst.log_text()[since:], _label(inst))
+        if p:
+            problems.append(p)
+        p = _check_runtime(inst.new_runtime_findings(), _label(inst))
         if p:
             problems.append(p)
     if problems:

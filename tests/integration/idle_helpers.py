@@ -21,10 +21,11 @@ if HARNESS not in sys.path:
 from dovecot_instance import (DovecotInstance, DovecotError,  # noqa: E402
                               LmtpClient, make_message, MAIL_UID)
 from imap_client import ImapClient, ImapError, exists_count  # noqa: E402
+import runtime_checks  # noqa: E402
 
 __all__ = ["DovecotInstance", "DovecotError", "LmtpClient", "make_message",
            "ImapClient", "ImapError", "exists_count", "MAIL_UID",
-           "TEST_MAIL_UID"]
+           "TEST_MAIL_UID", "runtime_checks"]
 
 # The suite's mail uid.  Not the harness default on purpose: inotify
 # instances are limited per uid, and a benchmark or demo of the same
@@ -66,8 +67,18 @@ def register_profile(name, **instance_kwargs):
     PROFILES.setdefault(name, instance_kwargs)
 
 
+# pids a test killed on purpose (SIGKILL): the master's Fatal line about
+# them is expected
+KILLED_PIDS = set()
+KILLED_RE = re.compile(r"child (\d+) killed with signal 9")
+
+
 def bad_log_lines(text):
-    return [l for l in text.splitlines() if BAD_LOG_RE.search(l)]
+    def expected(line):
+        m = KILLED_RE.search(line)
+        return m is not None and int(m.group(1)) in KILLED_PIDS
+    return [l for l in text.splitlines()
+            if BAD_LOG_RE.search(l) and not expected(l)]
 
 
 # -- reading ------------------------------------------------------------------
@@ -410,3 +421,115 @@ def server_send_queue(imap_port, client_sock):
             if lport == imap_port and rport == cport:
                 return int(parts[4].split(":")[0], 16)
     return None
+
+
+def wait_output_blocked(inst, client, timeout=10.0):
+    """Waits until the server's kernel send buffer for this client is full
+    and stays full (the client reads nothing and has a small SO_RCVBUF)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        q = server_send_queue(inst.imap_port, client.sock)
+        if q is not None and q > 500000 and q == last:
+            return q
+        last = q
+        time.sleep(0.2)
+    raise AssertionError("the server's output never blocked (send queue "
+                         "%r)" % last)
+
+
+# -- taking every inotify watch of one uid ---------------------------------------
+_WATCH_TAKER = r"""
+import ctypes, errno, os, sys, time
+uid, top = int(sys.argv[1]), sys.argv[2]
+os.setgroups([])
+os.setgid(uid)
+os.setuid(uid)
+libc = ctypes.CDLL(None, use_errno=True)
+IN_ATTRIB = 0x4
+fd = libc.inotify_init1(0o2000000)
+if fd < 0:
+    sys.exit("inotify_init1: errno %d" % ctypes.get_errno())
+n = [0]
+
+def take():
+    # one watch per inode: a new file each time
+    path = os.path.join(top, "%d" % n[0])
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    n[0] += 1
+    if libc.inotify_add_watch(fd, path.encode(), IN_ATTRIB) >= 0:
+        return True
+    err = ctypes.get_errno()
+    os.unlink(path)
+    n[0] -= 1
+    if err != errno.ENOSPC:
+        sys.exit("inotify_add_watch: errno %d" % err)
+    return False
+
+while take():
+    pass
+sys.stdout.write("%d\n" % n[0])
+sys.stdout.flush()
+# then take every watch that another process of the uid gives back
+while True:
+    if not take():
+        time.sleep(0.005)
+"""
+
+
+class InotifyWatchTaker:
+    """A helper process running as `uid` that adds inotify watches (one per
+    new file below a temp dir) until the kernel's per-uid watch limit
+    (fs.inotify.max_user_watches) says ENOSPC, then keeps taking any watch
+    the uid's other processes give back.  Only that
+    uid is affected: use one no other test shares.  stop() kills it by pid
+    and removes the files."""
+
+    def __init__(self, uid):
+        self.uid = uid
+        self.proc = None
+        self.top = None
+        self.count = 0
+
+    def start(self, timeout=120):
+        import tempfile
+        # a tmpfs creates the ~200k files in a second, a disk in a minute
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        self.top = tempfile.mkdtemp(prefix="imap-idle-watches-", dir=shm)
+        os.chown(self.top, self.uid, self.uid)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _WATCH_TAKER, str(self.uid), self.top],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        try:
+            line = self._line(timeout)
+            if not line.strip().isdigit():
+                raise RuntimeError("inotify watch taker failed: %r %s" % (
+                    line, self.proc.stderr.read().decode(errors="replace")))
+            self.count = int(line)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _line(self, timeout):
+        import select
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not r:
+            raise AssertionError("inotify watch taker said nothing within "
+                                 "%.0f s (exit status %r)" % (
+                                     timeout, self.proc.poll()))
+        return self.proc.stdout.readline().decode()
+
+    def stop(self):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+            for s in (self.proc.stdout, self.proc.stderr):
+                s.close()
+            self.proc = None
+        if self.top is not None:
+            import shutil
+            shutil.rmtree(self.top, ignore_errors=True)
+            self.top = None

@@ -109,18 +109,7 @@ def blocked_idler(dc, user, imap):
     tag, _ = c.idle()
     dc.doveadm("flags", "add", "-u", user, KEYWORDS, "mailbox", "INBOX",
                "all")
-    # wait until the kernel's buffers are full and stay full
-    deadline = time.monotonic() + 10
-    last = None
-    while time.monotonic() < deadline:
-        q = h.server_send_queue(dc.imap_port, c.sock)
-        if q is not None and q > 500000 and q == last:
-            break
-        last = q
-        time.sleep(0.2)
-    else:
-        pytest.fail("the server's output never blocked (send queue %r)"
-                    % last)
+    h.wait_output_blocked(dc, c)
     return c, tag, pid, since
 
 

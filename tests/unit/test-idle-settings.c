@@ -423,6 +423,52 @@ static void test_idle_settings_error_truncated(void)
 	UNIT_CHECK(error[16] == 'Z', "wrote past error_size");
 }
 
+/* Found by tests/fuzz/fuzz-idle-settings: a userdb value with a newline
+   made the error (one log line) two lines.  Values with control bytes,
+   non-ASCII bytes or great length are quoted printable and clipped, and
+   the message still says what is expected. */
+static const struct {
+	const char *value, *quoted;
+} unprintable_cases[] = {
+	{ "1s\nimap_idle_x = 1", "'1s?imap_idle_x = 1'" },
+	{ "1s\r", "'1s?'" },
+	{ "\t", "'?'" },
+	{ "\x1b[31mred", "'?[31mred'" },
+	{ "caf\xc3\xa9", "'caf?" "?'" },
+	{ "\x7f", "'?'" },
+	{ "9999999999999999999999999999999999999999999999999999999999999999"
+	  "9999", "'999999999999999999999999999999999999999999999999999999999"
+	  "9999...'" },
+};
+
+static void test_idle_settings_error_printable(void)
+{
+	struct kv pairs[2] = { { KEY_NOTIFY_DELAY, NULL }, { NULL, NULL } };
+	struct idle_settings set;
+	struct lookup_context ctx;
+	char error[512];
+	unsigned int row, i;
+
+	for (row = 0; row < N_ELEMENTS(unprintable_cases); row++) {
+		pairs[0].value = unprintable_cases[row].value;
+		UNIT_CHECK(parse_pairs(pairs, &set, error, sizeof(error),
+				       &ctx) == -1, "row %u: accepted", row);
+		for (i = 0; error[i] != '\0'; i++) {
+			unsigned char c = (unsigned char)error[i];
+
+			UNIT_CHECK(c >= 0x20 && c < 0x7f,
+				   "row %u: byte %u of the error is 0x%02x",
+				   row, i, c);
+		}
+		UNIT_CHECK(strstr(error, unprintable_cases[row].quoted) != NULL,
+			   "row %u: error \"%s\" does not quote the value "
+			   "as %s", row, error, unprintable_cases[row].quoted);
+		UNIT_CHECK(strstr(error, "expected a time") != NULL,
+			   "row %u: error \"%s\" lost the accepted form",
+			   row, error);
+	}
+}
+
 static const struct {
 	const char *value;
 	unsigned int max_msecs;
@@ -559,6 +605,7 @@ int main(void)
 		UNIT_TEST(test_idle_settings_parse_all_keys),
 		UNIT_TEST(test_idle_settings_parse_invalid),
 		UNIT_TEST(test_idle_settings_error_truncated),
+		UNIT_TEST(test_idle_settings_error_printable),
 		UNIT_TEST(test_idle_settings_parse_time),
 		UNIT_TEST(test_idle_settings_parse_bool),
 		UNIT_TEST_END

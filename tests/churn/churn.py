@@ -1,0 +1,279 @@
+#!/usr/bin/python3
+# Copyright (c) 2026 dovecot-imap-idle authors; MIT licence.
+"""make churn: thousands of idlers, then minutes of connection churn with
+deliveries running, in both process modes; not part of CI.
+
+Per mode (client_limit = 1, and client_limit = 50):
+  1. a Dovecot of its own (harness, plugin loaded, mdbox) and bench/loadgen
+     with --idlers connections idling (users 1..U);
+  2. once they all idle, loadgen delivers at --rate for --minutes while
+     --churners threads each loop: connect, LOGIN, SELECT, IDLE, wait for
+     the EXISTS of a message saved for their own user, DONE, LOGOUT;
+  3. the long-lived processes (master, log, anvil, stats, auth, config;
+     with client_limit = 50 also the imap processes that serve the
+     idlers) are sampled for open fds and RSS before the churn, a third
+     of the way in (every mailbox has had mail by then, and has opened
+     its files once) and at the end; the limits apply to the last two
+     thirds.
+Fails (exit 1) if loadgen missed a notification or failed a check, a
+churn cycle missed its EXISTS or failed, Dovecot's log has an Error,
+Panic or Fatal line, or a long-lived process grew by more than
+--fd-growth fds or --rss-growth-kb kB.
+
+With --raise-inotify, fs.inotify.max_user_instances is raised for the run
+if it is lower than the number of imap processes needs (and restored
+afterwards), as bench/run does; without it (the default, as the limit is
+machine-wide) the imap processes beyond the limit poll, which the log
+shows as warnings."""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+
+from dovecot_instance import (DovecotInstance, TOP_BUILDDIR,  # noqa: E402
+                              make_message)
+from imap_client import ImapClient, exists_count  # noqa: E402
+
+LOADGEN = os.path.join(TOP_BUILDDIR, "bench", "loadgen")
+CHURN_UID = 12399
+INSTANCES = "/proc/sys/fs/inotify/max_user_instances"
+LONG_LIVED = ("dovecot", "log", "anvil", "stats", "auth", "config")
+BAD_LOG_RE = re.compile(r"\b(Error|Panic|Fatal):|assert")
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--idlers", type=int, default=5000)
+    p.add_argument("--users", type=int, default=500)
+    p.add_argument("--minutes", type=float, default=5.0)
+    p.add_argument("--rate", type=float, default=20.0,
+                   help="loadgen deliveries per second")
+    p.add_argument("--churners", type=int, default=8)
+    p.add_argument("--modes", default="1,50",
+                   help="client_limit values to run [1,50]")
+    p.add_argument("--fd-growth", type=int, default=5)
+    p.add_argument("--rss-growth-kb", type=int, default=8192)
+    p.add_argument("--raise-inotify", action="store_true",
+                   help="raise fs.inotify.max_user_instances for the run")
+    p.add_argument("--json", help="write the results here too")
+    return p.parse_args()
+
+
+def proc_stat(pid):
+    try:
+        fds = len(os.listdir("/proc/%d/fd" % pid))
+        with open("/proc/%d/status" % pid) as f:
+            rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")]
+        with open("/proc/%d/comm" % pid) as f:
+            comm = f.read().strip()
+    except OSError:
+        return None
+    return {"comm": comm, "fds": fds, "rss_kb": rss[0] if rss else 0}
+
+
+def long_lived(dc, client_limit):
+    out = {}
+    for pid in dc.descendant_pids():
+        st = proc_stat(pid)
+        if st is None:
+            continue
+        if st["comm"] in LONG_LIVED or (client_limit > 1 and
+                                        st["comm"] == "imap"):
+            out[pid] = st
+    return out
+
+
+class Churner(threading.Thread):
+    def __init__(self, dc, user, deadline):
+        super().__init__(daemon=True)
+        self.dc, self.user, self.deadline = dc, user, deadline
+        self.cycles = 0
+        self.failures = []
+
+    def run(self):
+        while time.monotonic() < self.deadline:
+            try:
+                self.cycle()
+                self.cycles += 1
+            except Exception as e:      # noqa: BLE001 - counted, reported
+                self.failures.append("%s: %s" % (self.user, e))
+                if len(self.failures) > 20:
+                    return
+
+    def cycle(self):
+        c = ImapClient(self.dc.host, self.dc.imap_port, timeout=60)
+        try:
+            c.login(self.user, self.dc.password)
+            untagged, _ = c.select("INBOX")
+            n = [exists_count(l) for l in untagged
+                 if exists_count(l) is not None][0]
+            tag, _ = c.idle()
+            self.dc.doveadm("save", "-u", self.user, "-m", "INBOX",
+                            input_bytes=make_message(subject="churn"))
+            c.read_until(lambda l: exists_count(l) == n + 1, timeout=60)
+            untagged, tagged = c.done(tag)
+            if not tagged.startswith(tag + " OK"):
+                raise RuntimeError("DONE: %s" % tagged)
+            c.command("LOGOUT")
+        finally:
+            c.close()
+
+
+def raise_instances(needed):
+    with open(INSTANCES) as f:
+        old = int(f.read())
+    if old >= needed:
+        return None
+    with open(INSTANCES, "w") as f:
+        f.write(str(needed))
+    return old
+
+
+def run_mode(args, client_limit):
+    idlers, users = args.idlers, args.users
+    churn_users = ["churn%d" % i for i in range(1, args.churners + 1)]
+    procs = idlers if client_limit == 1 else -(-idlers // client_limit)
+    service = ("  client_limit = %d\n  service_count = %d\n"
+               "  process_limit = %d\n" % (
+                   client_limit, 1 if client_limit == 1 else 0,
+                   max(1024, procs * 2 + 100)))
+    extra = ("default_client_limit = 15000\n"
+             "default_process_limit = 1000\n"
+             "service auth {\n  client_limit = 15000\n}\n"
+             "service anvil {\n  client_limit = 15000\n}\n"
+             "service stats {\n  client_limit = 15000\n}\n"
+             "service imap-login {\n  process_limit = 1000\n"
+             "  process_min_avail = 2\n}\n")
+    messages = int(args.rate * args.minutes * 60)
+    result = {"client_limit": client_limit, "idlers": idlers,
+              "minutes": args.minutes, "deliveries": messages}
+    old_instances = None
+    if args.raise_inotify:
+        old_instances = raise_instances(procs + args.churners + 64)
+    try:
+        with DovecotInstance(
+                users=["user%d" % i for i in range(1, users + 1)] +
+                churn_users, mail_format="mdbox", service_imap=service,
+                extra_conf=extra, mail_uid=CHURN_UID) as dc:
+            jpath = os.path.join(dc.tmp, "loadgen.json")
+            cmd = [LOADGEN, "--imap-port", str(dc.imap_port),
+                   "--lmtp-port", str(dc.lmtp_port),
+                   "--connections", str(idlers), "--users", str(users),
+                   "--messages", str(messages), "--rate", str(args.rate),
+                   "--min-spacing-ms", "0", "--settle-secs", "60",
+                   "--setup-timeout-secs", "600",
+                   "--timeout-secs", str(int(args.minutes * 60 + 1800)),
+                   "--json", jpath, "--no-progress"]
+            lg = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+            try:
+                for line in lg.stdout:
+                    if line.strip() == "STAGE setup_done":
+                        break
+                else:
+                    raise RuntimeError("loadgen ended before its idlers "
+                                       "were set up: %s" % lg.stderr.read())
+                before = long_lived(dc, client_limit)
+                log_since = len(dc.log_text())
+                deadline = time.monotonic() + args.minutes * 60
+                threads = [Churner(dc, u, deadline) for u in churn_users]
+                for t in threads:
+                    t.start()
+                # the first deliveries to each mailbox open its files
+                # once (cache, mdbox storage): growth is measured from a
+                # third of the way in, when every mailbox had mail
+                time.sleep(args.minutes * 60 / 3)
+                warm = long_lived(dc, client_limit)
+                for t in threads:
+                    t.join(args.minutes * 60 + 120)
+                after = long_lived(dc, client_limit)
+                for line in lg.stdout:
+                    pass
+                result["loadgen_exit"] = lg.wait(timeout=1800)
+            finally:
+                if lg.poll() is None:
+                    lg.kill()
+                    lg.wait()
+            with open(jpath) as f:
+                report = json.load(f)
+            result["loadgen_ok"] = report.get("ok")
+            result["missed"] = report.get("missed")
+            result["churn_cycles"] = sum(t.cycles for t in threads)
+            result["churn_failures"] = [f for t in threads
+                                        for f in t.failures][:20]
+            growth = {}
+            for pid, st in before.items():
+                if pid in after and pid in warm:
+                    growth["%s[%d]" % (st["comm"], pid)] = {
+                        "fds": after[pid]["fds"] - warm[pid]["fds"],
+                        "rss_kb": after[pid]["rss_kb"] -
+                        warm[pid]["rss_kb"],
+                        "fds_from_start": after[pid]["fds"] - st["fds"],
+                        "rss_kb_from_start": after[pid]["rss_kb"] -
+                        st["rss_kb"],
+                        "fds_before": st["fds"],
+                        "rss_kb_before": st["rss_kb"]}
+            result["growth"] = growth
+            result["bad_log_lines"] = [
+                l for l in dc.log_text()[log_since:].splitlines()
+                if BAD_LOG_RE.search(l)][:20]
+    finally:
+        if old_instances is not None:
+            with open(INSTANCES, "w") as f:
+                f.write(str(old_instances))
+    problems = []
+    if result["loadgen_exit"] != 0 or not result["loadgen_ok"]:
+        problems.append("loadgen failed a check (exit %s, missed %s)" % (
+            result["loadgen_exit"], result["missed"]))
+    if result["churn_failures"]:
+        problems.append("churn cycles failed: %r" % result["churn_failures"])
+    if result["bad_log_lines"]:
+        problems.append("Dovecot log: %r" % result["bad_log_lines"])
+    for name, g in result["growth"].items():
+        if g["fds"] > args.fd_growth or g["rss_kb"] > args.rss_growth_kb:
+            problems.append("%s grew: %r" % (name, g))
+    result["problems"] = problems
+    return result
+
+
+def main():
+    args = parse_args()
+    if not os.path.exists(LOADGEN):
+        sys.exit("churn: %s is missing (run make)" % LOADGEN)
+    results = []
+    for mode in args.modes.split(","):
+        t0 = time.monotonic()
+        r = run_mode(args, int(mode))
+        r["wall_secs"] = round(time.monotonic() - t0, 1)
+        results.append(r)
+        g = r["growth"].values()
+        worst_fds = max([x["fds"] for x in g] or [0])
+        worst_rss = max([x["rss_kb"] for x in g] or [0])
+        first_fds = max([x["fds_from_start"] for x in g] or [0])
+        first_rss = max([x["rss_kb_from_start"] for x in g] or [0])
+        print("client_limit=%s: %d idlers, %d deliveries, %d churn cycles "
+              "in %.1f min; missed %s; long-lived processes %d, max growth "
+              "over the last 2/3 %+d fds, %+d kB RSS (from the start %+d "
+              "fds, %+d kB); log errors %d; %s" % (
+                  mode, r["idlers"], r["deliveries"], r["churn_cycles"],
+                  r["minutes"], r["missed"], len(r["growth"]), worst_fds,
+                  worst_rss, first_fds, first_rss, len(r["bad_log_lines"]),
+                  "OK" if not r["problems"] else "FAILED: %s"
+                  % "; ".join(r["problems"])))
+        sys.stdout.flush()
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    sys.exit(1 if any(r["problems"] for r in results) else 0)
+
+
+if __name__ == "__main__":
+    main()
