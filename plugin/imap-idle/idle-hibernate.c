@@ -43,7 +43,7 @@
 
 #define IMAP_MASTER_SOCKET "imap-master"
 #define IMAP_HIBERNATE_SOCKET "imap-hibernate"
-#define MEMO_KEY "imap_idle_hibernate_memo"
+#define MEMO_FIELD IMAP_IDLE_HIBERNATE_MEMO_FIELD"="
 #define RETRY_MAX_MSECS (60 * 1000)
 #define MASTER_FIX "service imap { unix_listener imap-master { " \
 	"user = $default_internal_user } }"
@@ -81,13 +81,29 @@ static uint64_t wall_msecs(void)
 		ioloop_timeval.tv_usec / 1000;
 }
 
+static bool is_memo_field(const char *field)
+{
+	return strncmp(field, MEMO_FIELD, strlen(MEMO_FIELD)) == 0;
+}
+
 /* The memo of the last hibernation travels with the client through
    imap-hibernate as a userdb field ("quiet_msecs:unix_msecs"), which
-   Dovecot gives back as a plugin setting of the woken user. */
+   comes back in the woken client's userdb_fields. */
+static const char *memo_get(struct client *client)
+{
+	const char *const *f;
+
+	for (f = client->userdb_fields; f != NULL && *f != NULL; f++) {
+		if (is_memo_field(*f))
+			return *f + strlen(MEMO_FIELD);
+	}
+	return NULL;
+}
+
 static unsigned int memo_quiet_msecs(struct client *client,
 				     unsigned int base_msecs)
 {
-	const char *memo = mail_user_plugin_getenv(client->user, MEMO_KEY);
+	const char *memo = memo_get(client);
 	const char *p;
 	unsigned int prev;
 	uint64_t at, now = wall_msecs();
@@ -106,11 +122,11 @@ static void memo_set(struct client *client, unsigned int quiet_msecs)
 	ARRAY_TYPE(const_string) fields;
 	const char *const *f, *memo;
 
-	memo = p_strdup_printf(client->pool, MEMO_KEY"=%u:%"PRIu64,
+	memo = p_strdup_printf(client->pool, MEMO_FIELD"%u:%"PRIu64,
 			       quiet_msecs, wall_msecs());
 	p_array_init(&fields, client->pool, 8);
 	for (f = client->userdb_fields; f != NULL && *f != NULL; f++) {
-		if (!str_begins(*f, MEMO_KEY"="))
+		if (!is_memo_field(*f))
 			array_push_back(&fields, f);
 	}
 	array_push_back(&fields, &memo);

@@ -2,6 +2,11 @@
 #ifndef IDLE_HIBERNATE_H
 #define IDLE_HIBERNATE_H
 
+/* The userdb field that carries the adaptive quiet time's memo through
+   imap-hibernate (not a setting: plugin/ keeps any Dovecot from taking it
+   for one of its own). */
+#define IMAP_IDLE_HIBERNATE_MEMO_FIELD "plugin/imap_idle_hibernate_memo"
+
 struct client;
 struct event;
 

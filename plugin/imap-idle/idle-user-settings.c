@@ -15,6 +15,7 @@
 #ifdef HAVE_DOVECOT_SETTINGS_GET
 #include "settings.h"
 #include "idle-settings-dovecot.h"
+#include "idle-hibernate.h"
 
 /* A userdb written for 2.3 returns plugin/imap_idle_* fields, which 2.4
    ignores without a word: say so, or the override is lost unnoticed. */
@@ -25,7 +26,8 @@ static void warn_plugin_prefixed_fields(struct mail_user *user)
 	if (user->userdb_fields == NULL)
 		return;
 	for (field = user->userdb_fields; *field != NULL; field++) {
-		if (!str_begins(*field, "plugin/imap_idle_", &key))
+		if (!str_begins(*field, "plugin/imap_idle_", &key) ||
+		    str_begins_with(*field, IMAP_IDLE_HIBERNATE_MEMO_FIELD"="))
 			continue;
 		key = t_strcut(key, '=');
 		e_warning(user->event, "imap_idle: userdb field "
