@@ -86,7 +86,7 @@ static void idle_stop_yielding(struct idle_command *ctx)
 {
 	if (ctx->yielding) {
 		ctx->yielding = FALSE;
-		idle_cpu_yield_idler_remove(ctx->client->event);
+		imap_idle_cpu_yield_idler_remove(ctx->client->event);
 	}
 }
 
@@ -187,7 +187,7 @@ static bool idle_sync_start(struct idle_command *ctx)
 	struct client *client = ctx->client;
 	enum mailbox_sync_flags flags = idle_sync_flags(ctx);
 
-	idle_cpu_yield_update(client->event);
+	imap_idle_cpu_yield_update(client->event);
 	idle_notify_policy_sync_started(&ctx->policy, imap_idle_clock_monotonic_msecs());
 	timeout_remove(&ctx->to_policy);
 	idle_hibernate_disarm(ctx->hibernate);
@@ -480,7 +480,7 @@ bool imap_idle_cmd_idle(struct client_command_context *cmd)
 	ctx->ending = IDLE_DONE_NEED_MORE;
 	if (set->yield_cpu) {
 		ctx->yielding = TRUE;
-		idle_cpu_yield_idler_add(client->event);
+		imap_idle_cpu_yield_idler_add(client->event);
 	}
 	idle_done_scanner_init(&ctx->scanner, client->input_skip_line,
 			       client->set->imap_max_line_length);

@@ -100,7 +100,7 @@ static void set_batch_policy(struct event *event, bool batch)
 		yield_stuck(event);
 }
 
-void idle_cpu_yield_update(struct event *event)
+void imap_idle_cpu_yield_update(struct event *event)
 {
 	/* imap_client_count includes clients not idling with the setting:
 	   they get the CPU as usual */
@@ -123,15 +123,15 @@ void idle_cpu_yield_update(struct event *event)
 	set_batch_policy(event, want);
 }
 
-void idle_cpu_yield_idler_add(struct event *event)
+void imap_idle_cpu_yield_idler_add(struct event *event)
 {
 	yielding_idlers++;
-	idle_cpu_yield_update(event);
+	imap_idle_cpu_yield_update(event);
 }
 
-void idle_cpu_yield_idler_remove(struct event *event)
+void imap_idle_cpu_yield_idler_remove(struct event *event)
 {
 	if (yielding_idlers > 0)
 		yielding_idlers--;
-	idle_cpu_yield_update(event);
+	imap_idle_cpu_yield_update(event);
 }

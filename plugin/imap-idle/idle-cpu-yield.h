@@ -17,10 +17,10 @@ struct event;
 /* event: the client's (a warning goes out through a child of it).
    An IDLE with imap_idle_yield_cpu = yes started / ended (its ending line
    was read, or it was cancelled). */
-void idle_cpu_yield_idler_add(struct event *event);
-void idle_cpu_yield_idler_remove(struct event *event);
+void imap_idle_cpu_yield_idler_add(struct event *event);
+void imap_idle_cpu_yield_idler_remove(struct event *event);
 /* The process's clients changed (one connected); also called before each
    push sync, which notices clients that left. */
-void idle_cpu_yield_update(struct event *event);
+void imap_idle_cpu_yield_update(struct event *event);
 
 #endif

@@ -33,7 +33,7 @@ static void imap_idle_client_created(struct client **clientp)
 	struct client *client = *clientp;
 
 	/* a new client is not idling: its commands get the CPU as usual */
-	idle_cpu_yield_update(client->event);
+	imap_idle_cpu_yield_update(client->event);
 	if (next_hook_client_created != NULL)
 		next_hook_client_created(clientp);
 }
