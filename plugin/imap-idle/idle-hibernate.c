@@ -15,6 +15,7 @@
 #include "mail-index-private.h"
 #include "mail-transaction-log-private.h"
 #include "hibernate-quiet.h"
+#include "idle-clock.h"
 #include "idle-hibernate.h"
 
 #include <fcntl.h>
@@ -75,10 +76,11 @@ enum master_check {
 static enum master_check master_check = MASTER_UNCHECKED;
 static bool lasting_logged = FALSE;
 
+/* The memo crosses processes (and the time spent in imap-hibernate), so
+   it is stamped with the shell's wall clock, not the monotonic one. */
 static uint64_t wall_msecs(void)
 {
-	return (uint64_t)ioloop_timeval.tv_sec * 1000 +
-		ioloop_timeval.tv_usec / 1000;
+	return (uint64_t)imap_idle_clock_wall_msecs();
 }
 
 static bool is_memo_field(const char *field)
