@@ -19,6 +19,8 @@ BUILDDIR = os.environ.get("IMAP_IDLE_BUILDDIR", SRCDIR)
 RUN = os.path.join(SRCDIR, "bench", "run")
 CONNECTIONS, MESSAGES = 3, 4
 RUN_TIMEOUT = 300
+# 23457 beside the suite's default mail uid 12346
+BENCH_UID = int(os.environ.get("IMAP_IDLE_TEST_MAIL_UID", "12346")) + 11111
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="bench/run needs root")
@@ -31,9 +33,10 @@ def _bench(tmp_path, *argv):
                        stdout=subprocess.DEVNULL, timeout=300)
     out = tmp_path / "bench.json"
     env = dict(os.environ, IMAP_IDLE_BUILDDIR=BUILDDIR,
-               # a mail uid of its own: a full benchmark running at the same
+               # a mail uid of its own: a full benchmark, or this suite
+               # against the other Dovecot version, running at the same
                # time must not count this test's processes as its own
-               IMAP_IDLE_BENCH_UID="23457")
+               IMAP_IDLE_BENCH_UID=str(BENCH_UID))
     r = subprocess.run([RUN, *argv, "--no-sysctl", "--json", str(out)],
                        stdin=subprocess.DEVNULL, capture_output=True,
                        text=True, timeout=RUN_TIMEOUT, env=env)
