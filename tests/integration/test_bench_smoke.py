@@ -152,7 +152,13 @@ def test_bench_saturation_and_hot_hibernation(tmp_path):
         d = run["derived"]
         dur = d["during"]
         assert dur["sampler_error"] is None, (side, dur)
-        assert dur["pss_kib_per_conn_during"] > 0, (side, dur)
+        # Pss sampled while the deliveries ran, relative to the sample
+        # taken when setup ended: it can come out negative at this size
+        # (a client still awake at setup's end has hibernated since), so
+        # only its presence and order are checked, not its sign
+        assert isinstance(dur["pss_kib_per_conn_during"], float), dur
+        assert dur["pss_kib_per_conn_during_max"] >= \
+            dur["pss_kib_per_conn_during"], (side, dur)
         assert d["hot"]["deliveries"] + d["hot"]["quiet_deliveries"] == 12
         assert d["hot"]["deliveries"] == 6, (side, d["hot"])
     # stock hibernates its idlers after 1 s; every delivery to one wakes
