@@ -200,6 +200,8 @@ class DovecotInstance:
         self.tmp = None
         self.proc = None
         self.master_pid = None
+        # log offset when the master was told to stop (conftest)
+        self.stopping_at = None
         # sanitizer/valgrind reports read so far (runtime_checks.py)
         self.runtime_seen = set()
         self.runtime_findings = []
@@ -285,6 +287,7 @@ class DovecotInstance:
         if self.proc is not None and self.proc.poll() is None:
             children = [p for p in self.descendant_pids()
                         if p != self.master_pid]
+            self.stopping_at = len(self.log_text())
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=15)

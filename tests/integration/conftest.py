@@ -70,6 +70,7 @@ def _stop_all(instances):
         if inst.proc is not None and inst.proc.poll() is None:
             children[inst] = [p for p in inst.descendant_pids()
                               if p != inst.master_pid]
+            inst.stopping_at = len(inst.log_text())
             inst.proc.send_signal(signal.SIGTERM)
     for inst in instances:
         try:
@@ -89,8 +90,8 @@ def _check_runtime(found, label):
     return h.runtime_checks.format_findings(found, label) if found else None
 
 
-def _check_log(text, label):
-    bad = h.bad_log_lines(text)
+def _check_log(text, label, stopping_at=None):
+    bad = h.bad_log_lines(text, stopping_at)
     if bad:
         return "Dovecot log of %s has %d Panic/Fatal/assert lines:\n%s" % (
             label, len(bad), "\n".join(bad[:20]))
@@ -112,8 +113,8 @@ def dovecot(request):
     yield make
     labels = {inst: _label(inst) for inst in started}
     logs = _stop_all(started)
-    problems = [p for p in (_check_log(logs[i], labels[i]) for i in started)
-                if p]
+    problems = [p for p in (_check_log(logs[i], labels[i], i.stopping_at)
+                            for i in started) if p]
     problems += [p for p in (_check_runtime(i.runtime_findings, labels[i])
                              for i in started) if p]
     if problems:
@@ -156,8 +157,8 @@ def _shared_pool():
     insts = list(pool.instances.values())
     labels = {inst: _label(inst) for inst in insts}
     logs = _stop_all(insts)
-    problems = [p for p in (_check_log(logs[i], labels[i]) for i in insts)
-                if p]
+    problems = [p for p in (_check_log(logs[i], labels[i], i.stopping_at)
+                            for i in insts) if p]
     problems += [p for p in (_check_runtime(i.runtime_findings, labels[i])
                              for i in insts) if p]
     if problems:
