@@ -9,7 +9,7 @@ LMTP reaches the front's idler; DONE gets its OK; no error in either log."""
 
 import pytest
 
-from idle_helpers import make_message, wait_exists, log_lines
+from idle_helpers import make_message, log_lines, idle_through_deliveries
 from dovecot_instance import DOVECOT_24
 
 USER = "remote"
@@ -36,12 +36,8 @@ def test_imapc_delivery_reaches_the_idler(dovecot, imap, index):
                     extra_conf=imapc_conf(backend, index))
     backend.deliver_lmtp(USER, make_message(subject="before"))
     c = imap(front, USER)
-    tag, _ = c.idle()
-    for n in (2, 3):
-        backend.deliver_lmtp(USER, make_message(subject="delivery %d" % n))
-        wait_exists(c, n)
-    untagged, tagged = c.done(tag)
-    assert tagged.startswith(tag + " OK"), tagged
+    idle_through_deliveries(c, lambda n: backend.deliver_lmtp(
+        USER, make_message(subject="delivery %d" % n)), (2, 3))
     lines, tagged = c.command("FETCH 1:3 (BODY.PEEK[HEADER.FIELDS "
                               "(SUBJECT)])")
     assert tagged.split()[1] == "OK", tagged
