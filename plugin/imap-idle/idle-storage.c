@@ -16,6 +16,8 @@ static enum imap_idle_storage_kind storage_kind(const char *name)
 		return IMAP_IDLE_STORAGE_SDBOX;
 	if (strcmp(name, "mdbox") == 0)
 		return IMAP_IDLE_STORAGE_MDBOX;
+	if (strcmp(name, "imapc") == 0)
+		return IMAP_IDLE_STORAGE_IMAPC;
 	return IMAP_IDLE_STORAGE_OTHER;
 }
 
@@ -24,6 +26,15 @@ void imap_idle_storage_get(struct mailbox *box,
 {
 	i_zero(storage_r);
 	storage_r->kind = storage_kind(imap_idle_private_storage_name(box));
+	if (storage_r->kind == IMAP_IDLE_STORAGE_IMAPC) {
+		/* the mail is on another server, and its index, on disk or
+		   not, a cache that changes only when this process syncs:
+		   only Dovecot's watch (imapc's IDLE on its connection to
+		   that server) hears of changes */
+		storage_r->dovecot_watch_only_reason =
+			"the mailbox is on another IMAP server (imapc)";
+		return;
+	}
 	if (imap_idle_private_index_in_memory(box)) {
 		/* no other process sees this index: each change is found
 		   only by a storage sync, and there is no log to watch */
@@ -42,6 +53,7 @@ void imap_idle_storage_get(struct mailbox *box,
 		storage_r->index_sync_suffices = TRUE;
 		storage_r->dovecot_watches_log = TRUE;
 		break;
+	case IMAP_IDLE_STORAGE_IMAPC:
 	case IMAP_IDLE_STORAGE_OTHER:
 		break;
 	}

@@ -260,7 +260,7 @@ class DovecotInstance:
         self.proc = subprocess.Popen(
             [DOVECOT, "-F", "-c", self.conf_path],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, env=self.tool_env())
         self.master_pid = self.proc.pid
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -369,6 +369,11 @@ class DovecotInstance:
             return []
         return process_tree(self.master_pid)
 
+    def tool_env(self):
+        """The environment for a Dovecot program run on this instance
+        (None: the harness's own; see runtime_checks.tool_env)."""
+        return runtime_checks.tool_env(self.tmp) if DOVECOT_24 else None
+
     def mail_home(self, user):
         return os.path.join(self.tmp, "home", user)
 
@@ -376,7 +381,7 @@ class DovecotInstance:
     def doveadm(self, *args, input_bytes=None, check=True):
         r = subprocess.run([DOVEADM, "-c", self.conf_path] + list(args),
                            input=input_bytes, capture_output=True,
-                           timeout=60)
+                           timeout=60, env=self.tool_env())
         if check and r.returncode != 0:
             raise DovecotError("doveadm %s failed (%d): %s" % (
                 " ".join(args), r.returncode,
@@ -385,7 +390,8 @@ class DovecotInstance:
 
     def deliver_lda(self, user, message):
         r = subprocess.run([DOVECOT_LDA, "-c", self.conf_path, "-d", user],
-                           input=message, capture_output=True, timeout=60)
+                           input=message, capture_output=True, timeout=60,
+                           env=self.tool_env())
         if r.returncode != 0:
             raise DovecotError("dovecot-lda failed (%d): %s" % (
                 r.returncode, r.stderr.decode(errors="replace")))
@@ -436,6 +442,12 @@ _CONFIG_24_RULES = [
     # plugin {} is gone: its settings stand at the top level
     (r"^plugin \{\n((?:  .*\n)*)\}",
      lambda m: re.sub(r"^  ", "", m.group(1), flags=re.M)),
+    (r"^default_vsz_limit = 0$", "default_vsz_limit = unlimited"),
+    # a string list: one KEY = VALUE line each, added to the defaults
+    (r"^import_environment = \$import_environment (.*)$",
+     lambda m: "import_environment {\n%s}" % "".join(
+         '  %s = "%s"\n' % tuple(kv.split("=", 1))
+         for kv in m.group(1).split())),
     (r"\bservice_count = (\d+)",
      lambda m: "restart_request_count = " +
      ("unlimited" if m.group(1) == "0" else m.group(1))),

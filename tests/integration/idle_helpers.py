@@ -175,6 +175,17 @@ def wait_exists(client, n, timeout=T_EVENT):
                     "'* %d EXISTS'" % n)
 
 
+def idle_through_deliveries(client, deliver, counts):
+    """IDLE while deliver(n) brings message n, for each n in counts: each
+    must be pushed as `* n EXISTS` before the next, and DONE get its OK."""
+    tag, _ = client.idle()
+    for n in counts:
+        deliver(n)
+        wait_exists(client, n)
+    untagged, tagged = client.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
 def exists_counts(lines):
     return [n for n in (exists_count(l) for l in lines) if n is not None]
 

@@ -5,7 +5,8 @@ so the plugin watches the mailbox as Dovecot's own IDLE does (a full sync
 on each signal of Dovecot's watch) and says so once in the log.  Deliveries
 are pushed, and Dovecot's log has no error or warning."""
 
-from idle_helpers import make_message, wait_exists, doveadm_save, log_lines
+from idle_helpers import (make_message, doveadm_save, log_lines,
+                          idle_through_deliveries)
 
 IN_MEMORY = "mail_location = maildir:~/Maildir:INDEX=MEMORY\n"
 
@@ -16,12 +17,8 @@ def test_index_in_memory_gets_deliveries_pushed(dovecot, imap):
                  extra_conf=IN_MEMORY + "log_debug = category=imap-idle\n")
     doveadm_save(dc, user, count=1)
     c = imap(dc, user)
-    tag, _ = c.idle()
-    for n in (2, 3):
-        dc.deliver_lmtp(user, make_message(subject="delivery %d" % n))
-        wait_exists(c, n)
-    untagged, tagged = c.done(tag)
-    assert tagged.startswith(tag + " OK"), tagged
+    idle_through_deliveries(c, lambda n: dc.deliver_lmtp(
+        user, make_message(subject="delivery %d" % n)), (2, 3))
     lines, tagged = c.command("NOOP")
     assert tagged.split()[1] == "OK", tagged
     problems = log_lines(dc, "Error:") + log_lines(dc, "Warning:")

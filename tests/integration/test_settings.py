@@ -160,7 +160,8 @@ def test_each_setting_is_read_from_plugin_block(key, shared_dovecot, imap):
         # that the config's value is what the user gets
         dc = shared_dovecot(profile="settings-bad-plugin")
         r = subprocess.run(["doveconf", "-c", dc.conf_path, "-h", key],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env=dc.tool_env())
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip().replace(" ", "") == OTHER[key], r.stdout
         return
@@ -199,7 +200,7 @@ def test_bad_value_in_config_stops_dovecot(case, dovecot):
         dc = dovecot(settings={key: value})
         r = subprocess.run(["doveconf", "-c", dc.conf_path, "-h",
                             "plugin/" + key], capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=60, env=dc.tool_env())
         assert r.stdout.strip() == value, (
             "2.3 passes plugin {} on as text: %r" % r.stdout)
         return
@@ -217,7 +218,8 @@ def test_doveconf_lists_every_setting_with_its_default(dovecot):
     defaults = dict(VALID)
     dc = dovecot()
     r = subprocess.run(["doveconf", "-c", dc.conf_path, "-d"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60,
+                       env=dc.tool_env())
     assert r.returncode == 0, r.stderr
     listed = dict(l.split(" = ", 1) for l in r.stdout.splitlines()
                   if l.startswith("imap_idle_") and " = " in l
