@@ -8,13 +8,16 @@ That a client hibernated is shown without timing: its imap process is gone
 in the debug log (several connections per process).  Dovecot's own debug
 line "Successfully hibernated" is used for stock."""
 
+import ctypes
 import os
+import socket
 import time
 
 import pytest
 
 import idle_helpers as h
-from idle_helpers import make_message, wait_exists, wait_for
+from idle_helpers import (collect, exists_counts, make_message, wait_exists,
+                          wait_for)
 
 DEBUG = "log_debug = category=imap-idle OR event=imap_client_hibernated\n"
 HIBERNATE = "imap_hibernate_timeout = 1s\n"
@@ -32,9 +35,9 @@ HIBERNATE_UID = h.TEST_MAIL_UID + 11
 
 
 def start(dovecot, mail_format="maildir", mode="process", plugin=True,
-          users=1, extra=""):
+          users=1, extra="", debug=DEBUG, settings=None):
     return dovecot(users=users, mail_format=mail_format, plugin=plugin,
-                   extra_conf=DEBUG + HIBERNATE + extra,
+                   extra_conf=debug + HIBERNATE + extra, settings=settings,
                    service_imap=MODES[mode], mail_uid=HIBERNATE_UID)
 
 
@@ -306,3 +309,164 @@ def test_idle_without_mailbox_hibernates_and_done_wakes(mode, dovecot,
     untagged, tagged = c.done(tag)
     assert tagged.startswith(tag + " OK Idle completed"), tagged
     c.command("SELECT INBOX")
+
+
+# -- a refusal for output pending is retried ------------------------------------
+# one FETCH FLAGS line of ~29 KB
+KEYWORDS = " ".join("kw%03d_%s" % (i, "x" * 40) for i in range(600))
+# a refusal is logged only as the plugin's event with a retry
+DEBUG_RETRIED = ("log_debug = event=imap_idle_hibernated OR "
+                 "(event=imap_idle_hibernate_refused AND retry=yes)\n")
+OUTPUT_PENDING = "Not hibernating: output pending to client"
+SYS_PIDFD_GETFD = 438
+
+
+def server_socket_fd(pid, port, client_sock):
+    """The fd in process pid of the server side of client_sock."""
+    cport = client_sock.getsockname()[1]
+    inode = None
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for row in f:
+            parts = row.split()
+            if int(parts[1].split(":")[1], 16) == port and \
+                    int(parts[2].split(":")[1], 16) == cport:
+                inode = parts[9]
+    assert inode is not None, "no server socket for port %d" % cport
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(os.path.join(fd_dir, fd)) == \
+                    "socket:[%s]" % inode:
+                return int(fd)
+        except OSError:
+            pass
+    raise AssertionError("imap process %d has no fd of socket %s"
+                         % (pid, inode))
+
+
+def shrink_server_sndbuf(pid, port, client_sock):
+    """Gives the server side of the connection the smallest send buffer
+    (through a copy of its fd, pidfd_getfd()), so that one long line
+    fills it together with the client's small receive buffer."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        fd = libc.syscall(SYS_PIDFD_GETFD, pidfd,
+                          server_socket_fd(pid, port, client_sock), 0)
+        assert fd >= 0, "pidfd_getfd: %s" % os.strerror(ctypes.get_errno())
+    finally:
+        os.close(pidfd)
+    try:
+        sock = socket.socket(fileno=fd)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    finally:
+        sock.detach()
+        os.close(fd)
+
+
+@pytest.mark.parametrize("mode", ["process", "shared"])
+def test_output_pending_refusal_is_retried(mode, dovecot, imap):
+    """Dovecot refuses a hand-off while its output buffer holds anything.
+    The idler reads nothing, and its send buffers are smaller than the one
+    FETCH line a flag change gives: the sync ends with the rest of the
+    line in Dovecot's buffer.  The refusal is retried, and once the client
+    has read the line it hibernates."""
+    dc = start(dovecot, mode=mode, debug=DEBUG_RETRIED)
+    user = "user1"
+    h.doveadm_save(dc, user, count=2)
+    c = imap(dc, user, rcvbuf=4096)
+    pid = h.session_pid(dc, user)
+    other = imap(dc, user)
+    tag, _ = c.idle()
+    # the keywords exist before: the change below gives the one line
+    other.command("STORE 1 +FLAGS.SILENT (%s)" % KEYWORDS)
+    wait_for(c, lambda l: l.startswith("* 1 FETCH"), what="* 1 FETCH")
+    shrink_server_sndbuf(pid, dc.imap_port, c.sock)
+    other.command("STORE 2 +FLAGS.SILENT (%s)" % KEYWORDS)
+    refused = h.wait_log(dc, OUTPUT_PENDING, timeout=h.T_EVENT)
+    assert refused, dc.log_text()[-3000:]
+    assert hibernated_count(dc) == 0
+    line = wait_for(c, lambda l: l.startswith("* 2 FETCH"),
+                    what="* 2 FETCH")[-1]
+    assert line.endswith(KEYWORDS.split()[-1] + "))"), line[-200:]
+    # read: the retry hands it over, and IDLE goes on after it
+    wait_hibernated(dc, 1)
+    dc.deliver_lmtp(user, make_message())
+    wait_exists(c, 3)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+
+
+# -- a woken client's first sync and a maildir writer ------------------------------
+KEEPALIVE = "imap_idle_notify_interval = 1 secs\n"
+KEEPALIVE_LINE = "* OK Still here"
+
+
+def poke_new(box):
+    """An event in new/ that adds no message (maildir skips dotfiles):
+    wakes a hibernated client without a file its state import would
+    have to lock the uidlist for."""
+    path = os.path.join(box, "new", ".poke")
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.unlink(path)
+
+
+INOTIFY_ADD_WATCH_SYSCALLS = {"254"}        # x86_64 inotify_add_watch
+
+
+def test_woken_behind_a_writer_stays_responsive(dovecot, imap):
+    """A writer takes the uidlist lock and drops a file into new/ after
+    the woken client's state import synced and before its IDLE's first
+    sync: strace holds the imap process (the one of client_limit = 50,
+    attached while the client sleeps) at the first inotify_add_watch
+    after the wake-up, i.e. when the IDLE starts its watches.  That
+    first sync must wait for the lock's release (the writer wait is
+    longer than this test) instead of queueing on it: the process keeps
+    sending keepalives, and the message is reported once the lock
+    goes."""
+    if os.uname().machine != "x86_64":
+        pytest.fail("the syscall numbers here are x86_64's")
+    dc = start(dovecot, mode="shared", extra=KEEPALIVE,
+               settings={"imap_idle_writer_wait": "10s"})
+    user = "user1"
+    h.doveadm_save(dc, user, count=1)
+    c = imap(dc, user)
+    pid = h.session_pid(dc, user)
+    tag = idle_hibernated(dc, c)
+    box = os.path.join(dc.mail_home(user), "Maildir")
+    trace_log = os.path.join(dc.tmp, "strace.out")
+    strace = h.subprocess.Popen(
+        ["strace", "-q", "-o", trace_log, "-p", str(pid),
+         "-e", "trace=inotify_add_watch",
+         "-e", "inject=inotify_add_watch:delay_enter=2000000:when=1"],
+        stdin=h.subprocess.DEVNULL, stdout=h.subprocess.DEVNULL,
+        stderr=h.subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)         # strace attached (pacing, not a check)
+        since = len(dc.log_text())
+        poke_new(box)
+        deadline = time.monotonic() + 20
+        while not in_syscall(pid, INOTIFY_ADD_WATCH_SYSCALLS):
+            assert time.monotonic() < deadline, \
+                "the woken IDLE never started its watches"
+            assert strace.poll() is None, "strace exited"
+            time.sleep(0.005)
+        lock = h.hold_uidlist_lock(dc, box)
+        h.external_delivery(dc, box, "behind the lock")
+    finally:
+        strace.terminate()
+        strace.wait(timeout=10)
+    assert h.wait_log(dc, "IDLE started", since, timeout=h.T_EVENT), \
+        dc.log_text()[since:]
+    # what imap-hibernate sent came before the wake-up
+    drained = collect(c, 0.5)
+    assert exists_counts(drained) == [], drained
+    wait_for(c, lambda l: l.startswith(KEEPALIVE_LINE),
+             what="a keepalive of the woken IDLE")
+    os.unlink(lock)
+    wait_exists(c, 2, timeout=30)
+    untagged, tagged = c.done(tag)
+    assert tagged.startswith(tag + " OK"), tagged
+    errors = [l for l in dc.log_text().splitlines() if "Error:" in l]
+    assert errors == [], errors
