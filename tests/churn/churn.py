@@ -86,6 +86,10 @@ def parse_args():
     p.add_argument("--mail-uid", type=int, default=CHURN_UID,
                    help="uid of the mail (inotify limits are per uid) "
                    "[%d]" % CHURN_UID)
+    p.add_argument("--stock", action="store_true",
+                   help="without the plugin (to compare)")
+    p.add_argument("--save-logs", metavar="DIR",
+                   help="keep each mode's Dovecot log in DIR")
     p.add_argument("--fd-growth", type=int, default=5)
     p.add_argument("--rss-growth-kb", type=int, default=8192)
     p.add_argument("--raise-inotify", action="store_true",
@@ -339,7 +343,8 @@ def run_mode(args, client_limit):
     if args.hibernate:
         extra += ("imap_hibernate_timeout = %ds\n"
                   "log_debug = event=imap_idle_hibernated OR "
-                  "event=imap_idle_hibernate_refused\n" % args.hibernate)
+                  "event=imap_idle_hibernate_refused OR "
+                  "event=imap_client_hibernated\n" % args.hibernate)
     messages = int(args.rate * args.minutes * 60)
     result = {"client_limit": client_limit, "idlers": idlers,
               "minutes": args.minutes, "deliveries": messages,
@@ -353,7 +358,7 @@ def run_mode(args, client_limit):
         with DovecotInstance(
                 users=["user%d" % i for i in range(1, users + 1)] +
                 churn_users + mutator_users, mail_format=args.mail_format,
-                service_imap=service,
+                service_imap=service, plugin=not args.stock,
                 extra_conf=extra, mail_uid=args.mail_uid) as dc:
             jpath = os.path.join(dc.tmp, "loadgen.json")
             cmd = [LOADGEN, "--imap-port", str(dc.imap_port),
@@ -408,8 +413,15 @@ def run_mode(args, client_limit):
                 for a in ("deliver", "flag", "unflag", "expunge", "done")}
             result["mutator_failures"] = [f for t in mutators
                                           for f in t.failures][:20]
+            if args.save_logs:
+                with open(os.path.join(args.save_logs, "dovecot-%d.log"
+                                       % client_limit), "w") as f:
+                    f.write(dc.log_text())
             log = dc.log_text()[log_since:]
-            result["hibernations"] = log.count("Hibernated after")
+            # the plugin's event, or stock's
+            result["hibernations"] = log.count(
+                "Successfully hibernated" if args.stock else
+                "Hibernated after")
             result["hibernate_refusals"] = log.count("Not hibernating")
             growth = {}
             # imap-hibernate starts at the first hibernation
