@@ -8,6 +8,7 @@ That a client hibernated is shown without timing: its imap process is gone
 in the debug log (several connections per process).  Dovecot's own debug
 line "Successfully hibernated" is used for stock."""
 
+import contextlib
 import ctypes
 import os
 import socket
@@ -188,6 +189,33 @@ def in_syscall(pid, numbers):
         return False
 
 
+@contextlib.contextmanager
+def strace_delay(dc, pid, syscalls, delay_usecs, when=""):
+    """strace delays process pid at the entry of the syscalls (names,
+    comma-separated; `when`: strace's ":when=" suffix) until the block
+    ends."""
+    strace = h.subprocess.Popen(
+        ["strace", "-q", "-o", os.path.join(dc.tmp, "strace.out"),
+         "-p", str(pid), "-e", "trace=" + syscalls,
+         "-e", "inject=%s:delay_enter=%d%s" % (syscalls, delay_usecs,
+                                               when)],
+        stdin=h.subprocess.DEVNULL, stdout=h.subprocess.DEVNULL,
+        stderr=h.subprocess.DEVNULL)
+    try:
+        yield strace
+    finally:
+        strace.terminate()
+        strace.wait(timeout=10)
+
+
+def wait_in_syscall(strace, pid, numbers, what):
+    deadline = time.monotonic() + 20
+    while not in_syscall(pid, numbers):
+        assert time.monotonic() < deadline, what
+        assert strace.poll() is None, "strace exited"
+        time.sleep(0.005)
+
+
 @pytest.mark.parametrize("mode", ["process", "shared"])
 @pytest.mark.parametrize("mail_format", ["maildir", "mdbox"])
 def test_delivery_in_the_hand_off_window_wakes(mail_format, mode, dovecot,
@@ -204,26 +232,13 @@ def test_delivery_in_the_hand_off_window_wakes(mail_format, mode, dovecot,
     c = imap(dc, "user1")
     pid = h.session_pid(dc, "user1")
     tag, _ = c.idle()
-    trace_log = os.path.join(dc.tmp, "strace.out")
-    strace = h.subprocess.Popen(
-        ["strace", "-q", "-o", trace_log, "-p", str(pid),
-         "-e", "trace=inotify_init,inotify_init1",
-         "-e", "inject=inotify_init,inotify_init1:delay_enter=3000000"],
-        stdin=h.subprocess.DEVNULL, stdout=h.subprocess.DEVNULL,
-        stderr=h.subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while not in_syscall(pid, INOTIFY_INIT_SYSCALLS):
-            assert time.monotonic() < deadline, \
-                "the imap process never reached the hand-off"
-            assert strace.poll() is None, "strace exited"
-            time.sleep(0.005)
+    with strace_delay(dc, pid, "inotify_init,inotify_init1",
+                      3000000) as strace:
+        wait_in_syscall(strace, pid, INOTIFY_INIT_SYSCALLS,
+                        "the imap process never reached the hand-off")
         # the export is done, the watch to hand over doesn't exist yet
         dc.deliver_lmtp("user1", make_message())
         found = wait_hibernated(dc, 1)
-    finally:
-        strace.terminate()
-        strace.wait(timeout=10)
     assert "window: woken" in found[0], found
     wait_exists(c, 1)
     untagged, tagged = c.done(tag)
@@ -435,28 +450,15 @@ def test_woken_behind_a_writer_stays_responsive(dovecot, imap):
     pid = h.session_pid(dc, user)
     tag = idle_hibernated(dc, c)
     box = os.path.join(dc.mail_home(user), "Maildir")
-    trace_log = os.path.join(dc.tmp, "strace.out")
-    strace = h.subprocess.Popen(
-        ["strace", "-q", "-o", trace_log, "-p", str(pid),
-         "-e", "trace=inotify_add_watch",
-         "-e", "inject=inotify_add_watch:delay_enter=2000000:when=1"],
-        stdin=h.subprocess.DEVNULL, stdout=h.subprocess.DEVNULL,
-        stderr=h.subprocess.DEVNULL)
-    try:
+    with strace_delay(dc, pid, "inotify_add_watch", 2000000,
+                      ":when=1") as strace:
         time.sleep(0.5)         # strace attached (pacing, not a check)
         since = len(dc.log_text())
         poke_new(box)
-        deadline = time.monotonic() + 20
-        while not in_syscall(pid, INOTIFY_ADD_WATCH_SYSCALLS):
-            assert time.monotonic() < deadline, \
-                "the woken IDLE never started its watches"
-            assert strace.poll() is None, "strace exited"
-            time.sleep(0.005)
+        wait_in_syscall(strace, pid, INOTIFY_ADD_WATCH_SYSCALLS,
+                        "the woken IDLE never started its watches")
         lock = h.hold_uidlist_lock(dc, box)
         h.external_delivery(dc, box, "behind the lock")
-    finally:
-        strace.terminate()
-        strace.wait(timeout=10)
     assert h.wait_log(dc, "IDLE started", since, timeout=h.T_EVENT), \
         dc.log_text()[since:]
     # what imap-hibernate sent came before the wake-up
