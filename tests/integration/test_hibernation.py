@@ -327,10 +327,14 @@ def test_idle_without_mailbox_hibernates_and_done_wakes(mode, dovecot,
 
 
 # -- a refusal for output pending is retried ------------------------------------
-# one FETCH FLAGS line of ~29 KB
-KEYWORDS = " ".join("kw%03d_%s" % (i, "x" * 40) for i in range(600))
+# Message 2 carries these keywords, so that a change of its flags gives one
+# FETCH line of ~85 KB: many times what the shrunk send buffer and the
+# client's receive buffer hold, however much of a write the kernel takes.
+KEYWORDS = ["kw%04d_%s" % (i, "x" * 40) for i in range(1800)]
+CHANGED_KEYWORD = "changed"
 OUTPUT_PENDING = "Not hibernating: output pending to client"
 SYS_PIDFD_GETFD = 438
+READ_STEP = 1024        # bytes the idler takes at a time
 
 
 def server_socket_fd(pid, port, client_sock):
@@ -377,33 +381,57 @@ def shrink_server_sndbuf(pid, port, client_sock):
         os.close(fd)
 
 
+def read_until_logged(dc, client, needle, line_end):
+    """Reads client's socket READ_STEP bytes at a time, looking in the log
+    for needle after each step, until it is there.  Dovecot's buffer only
+    drains as far as the client reads: a long line is still partly in it
+    while needle has not come.  Fails if the whole line came first."""
+    while not h.log_lines(dc, needle):
+        assert line_end not in client.buf, \
+            "the line was read whole and no %r came: %s" % (
+                needle, dc.log_text()[-3000:])
+        client.sock.settimeout(h.T_EVENT)
+        data = client.sock.recv(READ_STEP)
+        assert data, "the server closed the connection"
+        client.buf += data
+        # let Dovecot flush into the freed space and the log catch up
+        h.wait_log(dc, needle, timeout=0.2)
+
+
 @pytest.mark.parametrize("mode", ["process", "shared"])
 def test_output_pending_refusal_is_retried(mode, dovecot, imap):
     """Dovecot refuses a hand-off while its output buffer holds anything.
-    The idler reads nothing, and its send buffers are smaller than the one
-    FETCH line a flag change gives: the sync ends with the rest of the
-    line in Dovecot's buffer.  The refusal is retried, and once the client
-    has read the line it hibernates."""
+    The idler's send buffers are far smaller than the one FETCH line a
+    flag change gives, so the sync waits for output; the idler then reads
+    a little at a time: the sync ends with most of the line still in
+    Dovecot's buffer, and the hibernation attempt is refused.  The refusal
+    is retried, and once the client has read the line it hibernates."""
     dc = start(dovecot, mode=mode)
     user = "user1"
     h.doveadm_save(dc, user, count=2)
+    dc.doveadm("flags", "add", "-u", user, " ".join(KEYWORDS),
+               "mailbox", "INBOX", "uid", "2")
+    # the keyword exists before: the change below gives only the one line
+    dc.doveadm("flags", "add", "-u", user, CHANGED_KEYWORD,
+               "mailbox", "INBOX", "uid", "1")
     c = imap(dc, user, rcvbuf=4096)
     pid = h.session_pid(dc, user)
     other = imap(dc, user)
     tag, _ = c.idle()
-    # the keywords exist before: the change below gives the one line
-    other.command("STORE 1 +FLAGS.SILENT (%s)" % KEYWORDS)
-    wait_for(c, lambda l: l.startswith("* 1 FETCH"), what="* 1 FETCH")
     shrink_server_sndbuf(pid, dc.imap_port, c.sock)
-    other.command("STORE 2 +FLAGS.SILENT (%s)" % KEYWORDS)
-    refused = h.wait_log(dc, OUTPUT_PENDING, timeout=h.T_EVENT)
-    assert refused, dc.log_text()[-3000:]
-    assert hibernated_count(dc) == 0
+    other.command("STORE 2 +FLAGS.SILENT (%s)" % CHANGED_KEYWORD)
+    line_end = (CHANGED_KEYWORD + "))\r\n").encode()
+    read_until_logged(dc, c, OUTPUT_PENDING, line_end)
+    assert hibernated_count(dc) == 0, dc.log_text()[-3000:]
     # a transient refusal: no lasting one's warning
     assert not h.log_lines(dc, "Can't hibernate"), dc.log_text()[-3000:]
     line = wait_for(c, lambda l: l.startswith("* 2 FETCH"),
                     what="* 2 FETCH")[-1]
-    assert line.endswith(KEYWORDS.split()[-1] + "))"), line[-200:]
+    # whole: every keyword, and the line's end
+    assert line.endswith("))"), line[-200:]
+    flags = set(line[len("* 2 FETCH (FLAGS ("):-2].split()) - {"\\Recent"}
+    whole = set(KEYWORDS + [CHANGED_KEYWORD])
+    assert flags == whole, sorted(flags ^ whole)[:10]
     # read: the retry hands it over, and IDLE goes on after it
     wait_hibernated(dc, 1)
     dc.deliver_lmtp(user, make_message())
