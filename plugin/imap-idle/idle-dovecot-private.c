@@ -31,7 +31,13 @@
    - maildir: whether the uidlist lists a file in new/ and whether the
      index recorded cur/'s mtime tell a writer that bypassed Dovecot from
      Dovecot's own; maildir-uidlist and the maildir index header have no
-     public API. */
+     public API.
+   - Whether Dovecot's own mailbox watch is registered (box->notify_files):
+     a hibernation hands exactly that watch over, and with none there is
+     nothing to wake the client; there is no getter.
+   - The hibernation hand-off window check stats the log file Dovecot's
+     dbox watch is on (imap_idle_private_log_path()), to see a change
+     that landed before imap-hibernate's watch existed. */
 
 const char *imap_idle_private_storage_name(struct mailbox *box)
 {
@@ -72,6 +78,11 @@ void imap_idle_private_claim_end(struct mailbox *box,
 	else if (claim->claimed)
 		ibox->sync_last_check = claim->real_last_check;
 	claim->claimed = FALSE;
+}
+
+bool imap_idle_private_dovecot_watching(struct mailbox *box)
+{
+	return box->notify_files != NULL;
 }
 
 const char *imap_idle_private_log_path(struct mailbox *box)

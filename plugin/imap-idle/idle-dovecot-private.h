@@ -20,6 +20,10 @@ const char *imap_idle_private_storage_name(struct mailbox *box);
    (INDEX=MEMORY, or moved there after an error). */
 bool imap_idle_private_index_in_memory(struct mailbox *box);
 
+/* TRUE if Dovecot's own watch of the mailbox (mailbox_notify_changes())
+   is registered: the watch a hibernation hands to imap-hibernate. */
+bool imap_idle_private_dovecot_watching(struct mailbox *box);
+
 /* --- skipping the storage sync while idling ---------------------------------- */
 
 /* What a claim replaced: the last real storage sync check. */

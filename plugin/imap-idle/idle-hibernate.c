@@ -11,11 +11,11 @@
 #include "ioloop.h"
 #include "imap-client.h"
 #include "hostpid.h"
-#include "mail-storage-private.h"
-#include "mail-index-private.h"
-#include "mail-transaction-log-private.h"
+#include "mail-storage.h"
 #include "hibernate-quiet.h"
 #include "idle-clock.h"
+#include "idle-dovecot-private.h"
+#include "idle-storage.h"
 #include "idle-hibernate.h"
 
 #include <fcntl.h>
@@ -190,24 +190,25 @@ static void paths_stat(struct hibernate_paths *paths)
 
 static void paths_init(struct mailbox *box, struct hibernate_paths *paths)
 {
-	const char *control_dir;
+	struct imap_idle_storage storage;
+	const char *dir;
 
 	i_zero(paths);
 	if (box == NULL)
 		return;
-	if (strcmp(box->storage->name, "maildir") == 0) {
-		paths->new_path = t_strconcat(mailbox_get_path(box), "/new",
-					      NULL);
-		paths->cur_path = t_strconcat(mailbox_get_path(box), "/cur",
-					      NULL);
-		if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
-					&control_dir) > 0) {
-			paths->lock_path = t_strconcat(control_dir,
+	imap_idle_storage_get(box, &storage);
+	if (storage.kind == IMAP_IDLE_STORAGE_MAILDIR &&
+	    imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_MAILBOX,
+				   &dir) > 0) {
+		paths->new_path = t_strconcat(dir, "/new", NULL);
+		paths->cur_path = t_strconcat(dir, "/cur", NULL);
+		if (imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
+					   &dir) > 0) {
+			paths->lock_path = t_strconcat(dir,
 				"/dovecot-uidlist.lock", NULL);
 		}
 	}
-	if (box->index != NULL && box->index->log != NULL)
-		paths->log_path = t_strdup(box->index->log->filepath);
+	paths->log_path = t_strdup(imap_idle_private_log_path(box));
 	paths_stat(paths);
 }
 
@@ -356,7 +357,8 @@ static bool hibernate_allowed(struct idle_hibernate *hib)
 				      idle_hibernate_timeout, hib);
 		return FALSE;
 	}
-	if (client->mailbox != NULL && client->mailbox->notify_files == NULL) {
+	if (client->mailbox != NULL &&
+	    !imap_idle_private_dovecot_watching(client->mailbox)) {
 		hibernate_lasting(hib, "the mailbox has no watch to hand over",
 				  "inotify must be usable for the mailbox");
 		return FALSE;

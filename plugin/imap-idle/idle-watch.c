@@ -2,7 +2,8 @@
 
 #include "lib.h"
 #include "ioloop.h"
-#include "mail-storage-private.h"
+#include "mail-storage.h"
+#include "idle-dovecot-private.h"
 #include "idle-settings.h"
 #include "idle-storage.h"
 #include "idle-dir-watch.h"
@@ -354,7 +355,7 @@ bool imap_idle_watch_quiet(struct imap_idle_watch *watch)
 {
 	return !watch->polling && !watch->muted &&
 		!watch->dovecot.paused && watch->dovecot.started &&
-		watch->box->notify_files != NULL &&
+		imap_idle_private_dovecot_watching(watch->box) &&
 		!watch->dirs_check_pending && watch->to_dirs_check == NULL &&
 		!imap_idle_maildir_writer_in_commit(watch->writers) &&
 		!imap_idle_log_position_grew(&watch->log, watch->box);

@@ -289,6 +289,31 @@ def maildir_fill(inst, user, count, folder=None, subject_len=20):
         os.chmod(dirpath, 0o700)
 
 
+def external_delivery(inst, box, subject):
+    """What a non-Dovecot MDA does: write into tmp/, rename into new/."""
+    name = "%d.M%dP%d.outside" % (time.time(), time.monotonic_ns(),
+                                  os.getpid())
+    tmp = os.path.join(box, "tmp", name)
+    with open(tmp, "wb") as f:
+        f.write(make_message(subject=subject))
+    os.chown(tmp, inst.mail_uid, inst.mail_uid)
+    os.rename(tmp, os.path.join(box, "new", name))
+
+
+def hold_uidlist_lock(inst, box):
+    """Takes the maildir's dovecot-uidlist.lock as a Dovecot writer would
+    (owned by the mail user from its first moment, naming a live pid);
+    returns its path."""
+    lock = os.path.join(box, "dovecot-uidlist.lock")
+    tmp = os.path.join(box, "tmp", "uidlist-lock")
+    with open(tmp, "wb") as f:
+        f.write(b"%d:%s" % (os.getpid(), os.uname().nodename.encode()))
+    os.chown(tmp, inst.mail_uid, inst.mail_uid)
+    os.link(tmp, lock)
+    os.unlink(tmp)
+    return lock
+
+
 def doveadm_save(inst, user, folder="INBOX", count=1, subject="saved"):
     for i in range(count):
         inst.doveadm("save", "-u", user, "-m", folder,

@@ -19,7 +19,8 @@ import pytest
 
 from idle_helpers import (make_message, wait_exists, wait_for, exists_counts,
                           doveadm_save, imap_pids, LmtpClient, collect,
-                          register_profile)
+                          register_profile, external_delivery,
+                          hold_uidlist_lock)
 
 register_profile("nodonesync",
                  extra_conf="log_debug = category=imap-idle\n",
@@ -38,17 +39,6 @@ def maildir_idler(shared_dovecot, fresh_user, imap):
         box = os.path.join(dc.mail_home(user), "Maildir")
         return dc, user, c, box
     return make
-
-
-def external_delivery(dc, box, subject):
-    """What a non-Dovecot MDA does: write into tmp/, rename into new/."""
-    name = "%d.M%dP%d.outside" % (time.time(), time.monotonic_ns(),
-                                  os.getpid())
-    tmp = os.path.join(box, "tmp", name)
-    with open(tmp, "wb") as f:
-        f.write(make_message(subject=subject))
-    os.chown(tmp, dc.mail_uid, dc.mail_uid)
-    os.rename(tmp, os.path.join(box, "new", name))
 
 
 def test_external_mda_into_new_gives_exists(maildir_idler):
@@ -264,14 +254,7 @@ def idler_behind_a_writer(dovecot, imap):
     c = imap(dc, user, select="INBOX")
     box = os.path.join(dc.mail_home(user), "Maildir")
     tag, _ = c.idle()
-    lock = os.path.join(box, "dovecot-uidlist.lock")
-    # owned by the mail user from its first moment, as a Dovecot writer's
-    tmp = os.path.join(box, "tmp", "uidlist-lock")
-    with open(tmp, "wb") as f:
-        f.write(b"%d:%s" % (os.getpid(), os.uname().nodename.encode()))
-    os.chown(tmp, dc.mail_uid, dc.mail_uid)
-    os.link(tmp, lock)
-    os.unlink(tmp)
+    lock = hold_uidlist_lock(dc, box)
     time.sleep(0.3)
     external_delivery(dc, box, "behind the lock")
     # Dovecot's own watch reports new/ 500 ms late; the idler waits
