@@ -74,6 +74,9 @@ def parse_args():
     p.add_argument("--rate", type=float, default=20.0,
                    help="loadgen deliveries per second")
     p.add_argument("--churners", type=int, default=8)
+    p.add_argument("--churn-pace", type=float, default=0.0, metavar="SECS",
+                   help="each churner starts a cycle at most every SECS "
+                   "(0: as fast as it can) [0]")
     p.add_argument("--modes", default="1,50",
                    help="client_limit values to run [1,50]")
     p.add_argument("--hibernate", type=int, default=0, metavar="SECS",
@@ -155,14 +158,16 @@ def long_lived(dc, client_limit):
 
 
 class Churner(threading.Thread):
-    def __init__(self, dc, user, deadline):
+    def __init__(self, dc, user, deadline, pace_secs=0.0):
         super().__init__(daemon=True)
         self.dc, self.user, self.deadline = dc, user, deadline
+        self.pace_secs = pace_secs
         self.cycles = 0
         self.failures = []
 
     def run(self):
         while time.monotonic() < self.deadline:
+            started = time.monotonic()
             try:
                 self.cycle()
                 self.cycles += 1
@@ -170,6 +175,9 @@ class Churner(threading.Thread):
                 self.failures.append("%s: %s" % (self.user, e))
                 if len(self.failures) > 20:
                     return
+            # a cycle at most every pace_secs: a faster push must not
+            # mean more logins per second than the other side made
+            time.sleep(max(0.0, started + self.pace_secs - time.monotonic()))
 
     def cycle(self):
         c = ImapClient(self.dc.host, self.dc.imap_port, timeout=60)
@@ -381,7 +389,8 @@ def run_mode(args, client_limit):
                 before = long_lived(dc, client_limit)
                 log_since = len(dc.log_text())
                 deadline = time.monotonic() + args.minutes * 60
-                threads = [Churner(dc, u, deadline) for u in churn_users]
+                threads = [Churner(dc, u, deadline, args.churn_pace)
+                           for u in churn_users]
                 mutators = [Mutator(dc, u, deadline, args.hibernate, n)
                             for n, u in enumerate(mutator_users)]
                 for t in threads + mutators:
@@ -414,6 +423,7 @@ def run_mode(args, client_limit):
             result["mutator_failures"] = [f for t in mutators
                                           for f in t.failures][:20]
             if args.save_logs:
+                os.makedirs(args.save_logs, exist_ok=True)
                 with open(os.path.join(args.save_logs, "dovecot-%d.log"
                                        % client_limit), "w") as f:
                     f.write(dc.log_text())
