@@ -191,22 +191,17 @@ static void paths_stat(struct hibernate_paths *paths)
 static void paths_init(struct mailbox *box, struct hibernate_paths *paths)
 {
 	struct imap_idle_storage storage;
-	const char *dir;
+	struct imap_idle_maildir_paths maildir;
 
 	i_zero(paths);
 	if (box == NULL)
 		return;
 	imap_idle_storage_get(box, &storage);
-	if (storage.kind == IMAP_IDLE_STORAGE_MAILDIR &&
-	    imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_MAILBOX,
-				   &dir) > 0) {
-		paths->new_path = t_strconcat(dir, "/new", NULL);
-		paths->cur_path = t_strconcat(dir, "/cur", NULL);
-		if (imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
-					   &dir) > 0) {
-			paths->lock_path = t_strconcat(dir,
-				"/dovecot-uidlist.lock", NULL);
-		}
+	if (storage.kind == IMAP_IDLE_STORAGE_MAILDIR) {
+		imap_idle_storage_maildir_paths(box, &maildir);
+		paths->new_path = maildir.new_path;
+		paths->cur_path = maildir.cur_path;
+		paths->lock_path = maildir.uidlist_lock_path;
 	}
 	paths->log_path = t_strdup(imap_idle_private_log_path(box));
 	paths_stat(paths);

@@ -44,20 +44,16 @@ struct imap_idle_maildir_writers *
 imap_idle_maildir_writers_create(struct mailbox *box)
 {
 	struct imap_idle_maildir_writers *w;
-	const char *box_path, *control_dir;
+	struct imap_idle_maildir_paths paths;
 
 	w = i_new(struct imap_idle_maildir_writers, 1);
 	w->box = box;
-	if (imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_MAILBOX,
-				   &box_path) > 0) {
-		w->new_path = i_strconcat(box_path, "/new", NULL);
-		w->cur_path = i_strconcat(box_path, "/cur", NULL);
-	}
-	if (imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
-				   &control_dir) > 0) {
-		w->uidlist_lock_path = i_strconcat(control_dir,
-			"/dovecot-uidlist.lock", NULL);
-	}
+	T_BEGIN {
+		imap_idle_storage_maildir_paths(box, &paths);
+		w->new_path = i_strdup(paths.new_path);
+		w->cur_path = i_strdup(paths.cur_path);
+		w->uidlist_lock_path = i_strdup(paths.uidlist_lock_path);
+	} T_END;
 	return w;
 }
 

@@ -66,3 +66,21 @@ int imap_idle_storage_path(struct mailbox *box,
 	return mailbox_list_get_path(mailbox_get_namespace(box)->list,
 				     mailbox_get_name(box), type, path_r);
 }
+
+void imap_idle_storage_maildir_paths(struct mailbox *box,
+				     struct imap_idle_maildir_paths *paths_r)
+{
+	const char *dir;
+
+	i_zero(paths_r);
+	if (imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_MAILBOX,
+				   &dir) > 0) {
+		paths_r->new_path = t_strconcat(dir, "/new", NULL);
+		paths_r->cur_path = t_strconcat(dir, "/cur", NULL);
+	}
+	if (imap_idle_storage_path(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
+				   &dir) > 0) {
+		paths_r->uidlist_lock_path = t_strconcat(dir,
+			"/dovecot-uidlist.lock", NULL);
+	}
+}

@@ -46,4 +46,12 @@ int imap_idle_storage_path(struct mailbox *box,
 			   enum mailbox_list_path_type type,
 			   const char **path_r);
 
+/* A maildir's new/ and cur/ and its uidlist lock file, on the data
+   stack; NULL where the mailbox list has no such directory. */
+struct imap_idle_maildir_paths {
+	const char *new_path, *cur_path, *uidlist_lock_path;
+};
+void imap_idle_storage_maildir_paths(struct mailbox *box,
+				     struct imap_idle_maildir_paths *paths_r);
+
 #endif
