@@ -9,7 +9,8 @@ LMTP reaches the front's idler; DONE gets its OK; no error in either log."""
 
 import pytest
 
-from idle_helpers import make_message, log_lines, idle_through_deliveries
+from idle_helpers import (make_message, log_lines, wait_log,
+                          idle_through_deliveries)
 from dovecot_instance import DOVECOT_24
 
 USER = "remote"
@@ -46,7 +47,9 @@ def test_imapc_delivery_reaches_the_idler(dovecot, imap, index):
         problems = log_lines(dc, "Error:") + log_lines(dc, "Warning:")
         assert problems == [], problems
     # the changes came over imapc's IDLE, through Dovecot's watch
-    pushed = log_lines(front, "imap-idle: Pushed changes from ")
+    # (the log process writes asynchronously: the last push's line may
+    # land after DONE's reply)
+    pushed = wait_log(front, "imap-idle: Pushed changes from ", count=2)
     assert len(pushed) == 2 and all(
         "Pushed changes from dovecot:" in l for l in pushed), pushed
     # why the plugin leaves it to Dovecot's watch: once per IDLE at debug
