@@ -63,7 +63,9 @@ struct idle_hibernate {
 
 /* what a hand-off's window is checked against */
 struct hibernate_paths {
-	const char *new_path, *cur_path, *lock_path, *log_path;
+	/* maildir's; all NULL for other storages */
+	struct imap_idle_maildir_paths maildir;
+	const char *log_path;
 	struct stat new_st, cur_st, log_st;
 };
 
@@ -180,9 +182,9 @@ static void paths_stat(struct hibernate_paths *paths)
 	i_zero(&paths->new_st);
 	i_zero(&paths->cur_st);
 	i_zero(&paths->log_st);
-	if (paths->new_path != NULL) {
-		(void)stat(paths->new_path, &paths->new_st);
-		(void)stat(paths->cur_path, &paths->cur_st);
+	if (paths->maildir.new_path != NULL) {
+		(void)stat(paths->maildir.new_path, &paths->new_st);
+		(void)stat(paths->maildir.cur_path, &paths->cur_st);
 	}
 	if (paths->log_path != NULL)
 		(void)stat(paths->log_path, &paths->log_st);
@@ -191,18 +193,13 @@ static void paths_stat(struct hibernate_paths *paths)
 static void paths_init(struct mailbox *box, struct hibernate_paths *paths)
 {
 	struct imap_idle_storage storage;
-	struct imap_idle_maildir_paths maildir;
 
 	i_zero(paths);
 	if (box == NULL)
 		return;
 	imap_idle_storage_get(box, &storage);
-	if (storage.kind == IMAP_IDLE_STORAGE_MAILDIR) {
-		imap_idle_storage_maildir_paths(box, &maildir);
-		paths->new_path = maildir.new_path;
-		paths->cur_path = maildir.cur_path;
-		paths->lock_path = maildir.uidlist_lock_path;
-	}
+	if (storage.kind == IMAP_IDLE_STORAGE_MAILDIR)
+		imap_idle_storage_maildir_paths(box, &paths->maildir);
 	paths->log_path = t_strdup(imap_idle_private_log_path(box));
 	paths_stat(paths);
 }
@@ -270,16 +267,17 @@ static const char *wake_if_missed(const struct hibernate_paths *before)
 	struct stat st;
 	bool woken;
 
-	if (before->new_path == NULL && before->log_path == NULL)
+	if (before->maildir.new_path == NULL && before->log_path == NULL)
 		return "none";
 	paths_stat(&after);
 	if (!st_moved(&before->new_st, &after.new_st) &&
 	    !st_moved(&before->cur_st, &after.cur_st) &&
 	    !st_moved(&before->log_st, &after.log_st) &&
-	    (before->lock_path == NULL || stat(before->lock_path, &st) < 0))
+	    (before->maildir.uidlist_lock_path == NULL ||
+	     stat(before->maildir.uidlist_lock_path, &st) < 0))
 		return "none";
-	if (before->new_path != NULL)
-		woken = wake_maildir(before->new_path);
+	if (before->maildir.new_path != NULL)
+		woken = wake_maildir(before->maildir.new_path);
 	else
 		woken = wake_log(before->log_path, &before->log_st);
 	return woken ? "woken" : "missed";
