@@ -282,13 +282,18 @@ class DovecotInstance:
         except OSError:
             return False
 
+    def request_stop(self):
+        """SIGTERM to the master, noting where the log was then: what a
+        service logs after it may be the shutdown's (conftest)."""
+        self.stopping_at = len(self.log_text())
+        self.proc.send_signal(signal.SIGTERM)
+
     def stop(self):
         children = []
         if self.proc is not None and self.proc.poll() is None:
             children = [p for p in self.descendant_pids()
                         if p != self.master_pid]
-            self.stopping_at = len(self.log_text())
-            self.proc.send_signal(signal.SIGTERM)
+            self.request_stop()
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:

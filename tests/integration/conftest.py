@@ -20,7 +20,6 @@ report.  Under `make check` a module whose tests passed but skipped one
 reports SKIP (pytest_sessionfinish)."""
 
 import os
-import signal
 import time
 
 import pytest
@@ -70,8 +69,7 @@ def _stop_all(instances):
         if inst.proc is not None and inst.proc.poll() is None:
             children[inst] = [p for p in inst.descendant_pids()
                               if p != inst.master_pid]
-            inst.stopping_at = len(inst.log_text())
-            inst.proc.send_signal(signal.SIGTERM)
+            inst.request_stop()
     for inst in instances:
         try:
             if inst.proc is not None:
